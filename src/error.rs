@@ -1,0 +1,65 @@
+//! The service-level error. Every layer below converts into it; the gRPC
+//! edge maps it to `tonic::Status` exactly once (`grpc::status`).
+
+use std::sync::Arc;
+
+use crate::cache::CacheError;
+use crate::core::ValidationError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    InvalidArgument(#[from] ValidationError),
+    #[error("{what} {id:?} not found")]
+    NotFound { what: &'static str, id: String },
+    /// `reason` is a stable UPPER_SNAKE code for `google.rpc.ErrorInfo`.
+    #[error("{message}")]
+    FailedPrecondition {
+        reason: &'static str,
+        message: String,
+    },
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidArgument(ValidationError::new(field, message))
+    }
+
+    pub fn brand_not_found(id: &str) -> Self {
+        Error::NotFound {
+            what: "brand",
+            id: id.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::VersionConflict { .. } => Error::FailedPrecondition {
+                reason: "VERSION_MISMATCH",
+                message: e.to_string(),
+            },
+            StoreError::AlreadyExists { .. } => Error::FailedPrecondition {
+                reason: "ALREADY_EXISTS",
+                message: e.to_string(),
+            },
+            other => Error::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<CacheError> for Error {
+    fn from(e: CacheError) -> Self {
+        match e {
+            CacheError::NotFound(id) => Error::brand_not_found(&id),
+            CacheError::Store(inner) => match Arc::try_unwrap(inner) {
+                Ok(store) => store.into(),
+                Err(shared) => Error::Internal(Box::new(shared)),
+            },
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The gRPC adapter: the only module that knows protobuf types and
+//! `tonic::Status`. Converts proto <-> domain, maps errors once, and holds
+//! one service implementation per file.
+
+pub mod convert;
+pub mod profiles;
+pub mod status;
+
+/// Code generated from `proto/kairos/v1`.
+pub mod pb {
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("kairos.v1");
+
+    /// Encoded descriptors of every kairos.v1 file, for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("kairos_descriptor");
+}
+
+use std::future::Future;
+use std::time::Instant;
+
+use tracing::Instrument;
+
+use crate::error::Error;
+
+/// Runs one RPC inside a span carrying the method, brand, status code and
+/// latency. Event text is never recorded. Completion is logged at DEBUG so
+/// the hot path costs little at the default INFO level.
+pub(crate) async fn observe<T>(
+    method: &'static str,
+    brand_id: &str,
+    work: impl Future<Output = Result<T, Error>>,
+) -> Result<tonic::Response<T>, tonic::Status> {
+    let span = tracing::info_span!(
+        "rpc",
+        method,
+        brand_id,
+        code = tracing::field::Empty,
+        latency_us = tracing::field::Empty
+    );
+    let start = Instant::now();
+    let result = async {
+        work.await
+            .map(tonic::Response::new)
+            .map_err(tonic::Status::from)
+    }
+    .instrument(span.clone())
+    .await;
+    let code = match &result {
+        Ok(_) => tonic::Code::Ok,
+        Err(s) => s.code(),
+    };
+    let latency_us = start.elapsed().as_micros() as u64;
+    span.record("code", tracing::field::debug(code));
+    span.record("latency_us", latency_us);
+    span.in_scope(|| tracing::debug!(?code, latency_us, "rpc finished"));
+    result
+}

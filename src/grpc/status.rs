@@ -1,0 +1,66 @@
+//! The one mapping from the service error to `tonic::Status`, with
+//! `google.rpc` details (BadRequest field violations, ErrorInfo reasons).
+
+use std::collections::HashMap;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::error::Error;
+
+const DOMAIN: &str = "kairos.v1";
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::InvalidArgument(v) => {
+                let mut d = ErrorDetails::new();
+                d.add_bad_request_violation(&v.field, &v.message);
+                d.set_error_info(
+                    "INVALID_ARGUMENT",
+                    DOMAIN,
+                    HashMap::from([("field".to_string(), v.field.clone())]),
+                );
+                Status::with_error_details(Code::InvalidArgument, v.to_string(), d)
+            }
+            Error::NotFound { what, ref id } => {
+                let d = ErrorDetails::with_error_info(
+                    format!("{}_NOT_FOUND", what.to_uppercase()),
+                    DOMAIN,
+                    HashMap::from([("id".to_string(), id.clone())]),
+                );
+                Status::with_error_details(Code::NotFound, e.to_string(), d)
+            }
+            Error::FailedPrecondition { reason, message } => {
+                let d = ErrorDetails::with_error_info(reason, DOMAIN, HashMap::new());
+                Status::with_error_details(Code::FailedPrecondition, message, d)
+            }
+            Error::Internal(source) => {
+                // The caller gets an opaque message; the log gets the chain.
+                let mut chain = source.to_string();
+                let mut cur = source.source();
+                while let Some(s) = cur {
+                    chain.push_str(": ");
+                    chain.push_str(&s.to_string());
+                    cur = s.source();
+                }
+                tracing::error!(error = %chain, "internal error");
+                Status::internal("internal error")
+            }
+        }
+    }
+}
+
+/// A per-item error for streaming and batch responses.
+pub fn item_error(e: Error) -> super::pb::ItemError {
+    let field = match &e {
+        Error::InvalidArgument(v) => v.field.clone(),
+        _ => String::new(),
+    };
+    let status = Status::from(e);
+    super::pb::ItemError {
+        code: status.code() as i32,
+        message: status.message().to_string(),
+        field,
+    }
+}

@@ -1,0 +1,12 @@
+//! Kairos: scores (event, brand) pairs for relevance, timing and
+//! intrusiveness risk, and tells a brand whether to engage with a moment.
+//! See ARCHITECTURE.md for the module map.
+
+pub mod app;
+pub mod cache;
+pub mod config;
+pub mod core;
+pub mod error;
+pub mod grpc;
+pub mod store;
+pub mod telemetry;

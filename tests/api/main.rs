@@ -1,0 +1,8 @@
+//! One integration-test binary (faster to link): every test starts the real
+//! server on 127.0.0.1:0 and talks to it over gRPC.
+
+mod durability;
+mod grpcurl;
+mod helpers;
+mod lifecycle;
+mod profiles;
