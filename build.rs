@@ -18,8 +18,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // environment concurrently. tonic-prost-build finds protoc through PROTOC.
     unsafe { std::env::set_var("PROTOC", protoc) };
     tonic_prost_build::configure()
-        // RPCs a later issue implements answer UNIMPLEMENTED until then.
-        .generate_default_stubs(true)
         .file_descriptor_set_path(out_dir.join("kairos_descriptor.bin"))
         .compile_protos(&protos, &[PathBuf::from("proto"), include])?;
     Ok(())

@@ -15,12 +15,17 @@ use tonic_health::ServingStatus;
 
 use crate::cache::ProfileCache;
 use crate::config::ServeConfig;
+use crate::grpc::guardrails::GuardrailApi;
 use crate::grpc::pb;
 use crate::grpc::pb::brand_profile_service_server::BrandProfileServiceServer;
-use crate::grpc::pb::guardrail_service_server::{GuardrailService, GuardrailServiceServer};
-use crate::grpc::pb::scoring_service_server::{ScoringService, ScoringServiceServer};
+use crate::grpc::pb::guardrail_service_server::GuardrailServiceServer;
+use crate::grpc::pb::scoring_service_server::ScoringServiceServer;
 use crate::grpc::profiles::ProfileService;
-use crate::store::{ProfileStore, SqliteStore, StoreError};
+use crate::grpc::scoring::ScoringApi;
+use crate::guardrails::{Blackouts, DecisionWriter, EngagementIndex, decision_log, run_retention};
+use crate::metrics::Metrics;
+use crate::scoring::Scorer;
+use crate::store::{ProfileStore, SqliteStore, Store, StoreError};
 
 /// Services whose health is reported individually (plus "" for the server).
 pub const SERVICE_NAMES: [&str; 3] = [
@@ -51,20 +56,21 @@ pub enum AppError {
     Serve(#[from] tonic::transport::Error),
 }
 
-/// Scoring arrives with issue 3; until then its RPCs answer UNIMPLEMENTED.
-struct PendingScoring;
-impl ScoringService for PendingScoring {}
-
-/// Guardrails arrive with issue 4; until then their RPCs answer UNIMPLEMENTED.
-struct PendingGuardrails;
-impl GuardrailService for PendingGuardrails {}
+const DAY: Duration = Duration::from_secs(24 * 3600);
 
 pub struct Application {
     listener: TcpListener,
     addr: SocketAddr,
+    metrics_listener: Option<TcpListener>,
+    metrics_addr: Option<SocketAddr>,
     store: Arc<SqliteStore>,
     cache: Arc<ProfileCache>,
+    scorer: Arc<Scorer>,
+    writer: DecisionWriter,
+    metrics: Arc<Metrics>,
     grace: Duration,
+    engagement_retention: Duration,
+    decision_retention: Duration,
 }
 
 impl Application {
@@ -74,8 +80,29 @@ impl Application {
             source,
         })?;
         let store = Arc::new(SqliteStore::open(&config.data_dir).await?);
-        let dyn_store: Arc<dyn ProfileStore> = store.clone();
-        let cache = Arc::new(ProfileCache::new(dyn_store, config.cache_capacity));
+        let profile_store: Arc<dyn ProfileStore> = store.clone();
+        let full_store: Arc<dyn Store> = store.clone();
+        let cache = Arc::new(ProfileCache::new(profile_store, config.cache_capacity));
+        let metrics = Arc::new(Metrics::default());
+        let blackouts = Arc::new(Blackouts::load(full_store.clone()).await?);
+        let engagement_retention = DAY * config.engagement_retention_days as u32;
+        let engagements = Arc::new(EngagementIndex::new(
+            full_store.clone(),
+            engagement_retention,
+        ));
+        let (log, writer) = decision_log(
+            full_store,
+            metrics.clone(),
+            usize::try_from(config.decision_log_queue).unwrap_or(usize::MAX),
+        );
+        let scorer = Arc::new(Scorer::new(
+            cache.clone(),
+            blackouts,
+            engagements,
+            Arc::new(log),
+            metrics.clone(),
+            config.log_all_decisions,
+        ));
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| AppError::Bind {
@@ -86,13 +113,40 @@ impl Application {
             addr: config.listen,
             source,
         })?;
+        let metrics_listener = match config.metrics_listen {
+            Some(a) => Some(
+                TcpListener::bind(a)
+                    .await
+                    .map_err(|source| AppError::Bind { addr: a, source })?,
+            ),
+            None => None,
+        };
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .and_then(crate::metrics::local_addr);
         Ok(Self {
             listener,
             addr,
+            metrics_listener,
+            metrics_addr,
             store,
             cache,
+            scorer,
+            writer,
+            metrics,
             grace: Duration::from_secs(config.shutdown_grace_secs),
+            engagement_retention,
+            decision_retention: DAY * config.decision_retention_days as u32,
         })
+    }
+
+    /// The metrics endpoint's bound address, when enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
     }
 
     /// The address actually bound (the real port when 0 was asked for).
@@ -126,7 +180,34 @@ impl Application {
             .build_v1alpha()?;
 
         let store: Arc<dyn ProfileStore> = self.store.clone();
+        let full_store: Arc<dyn Store> = self.store.clone();
         let profiles = ProfileService::new(store, self.cache.clone());
+        let scoring = ScoringApi::new(self.scorer.clone(), full_store.clone());
+        let guardrails = GuardrailApi::new(full_store.clone(), self.scorer.clone());
+
+        // Background tasks stop through this watch once the server is done.
+        let (bg_stop, bg_stopped) = tokio::sync::watch::channel(false);
+        let writer = tokio::spawn(self.writer.run(bg_stopped.clone()));
+        let retention = tokio::spawn(run_retention(
+            full_store,
+            self.scorer.engagements.clone(),
+            self.metrics.clone(),
+            self.engagement_retention,
+            self.decision_retention,
+            Duration::from_secs(3600),
+            bg_stopped.clone(),
+        ));
+        if let Some(l) = self.metrics_listener {
+            let metrics = self.metrics.clone();
+            let cache = self.cache.clone();
+            let scorer = self.scorer.clone();
+            let render: Arc<dyn Fn() -> String + Send + Sync> =
+                Arc::new(move || metrics.render(cache.entry_count(), scorer.log.queue_depth()));
+            tokio::spawn(crate::metrics::serve(l, render, bg_stopped.clone()));
+            if let Some(a) = self.metrics_addr {
+                tracing::info!(addr = %a, "metrics listening");
+            }
+        }
 
         let incoming = TcpListenerStream::new(self.listener).map(|conn| {
             conn.inspect(|s| {
@@ -140,26 +221,34 @@ impl Application {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(BrandProfileServiceServer::new(profiles))
-            .add_service(ScoringServiceServer::new(PendingScoring))
-            .add_service(GuardrailServiceServer::new(PendingGuardrails))
+            .add_service(ScoringServiceServer::new(scoring))
+            .add_service(GuardrailServiceServer::new(guardrails))
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });
         let mut server = tokio::spawn(server);
         tracing::info!(addr = %self.addr, "kairos listening");
 
+        let mut early: Option<Result<(), AppError>> = None;
         tokio::select! {
             done = &mut server => {
-                // The server ended on its own: report why.
-                return match done {
+                // The server ended on its own: stop the rest, report why.
+                early = Some(match done {
                     Ok(r) => r.map_err(AppError::from),
                     Err(join) => {
                         tracing::error!(error = %join, "server task failed");
                         Ok(())
                     }
-                };
+                });
             }
             () = shutdown => {}
+        }
+        if let Some(result) = early {
+            let _ = bg_stop.send(true);
+            let _ = writer.await;
+            retention.abort();
+            self.store.close().await;
+            return result;
         }
 
         tracing::info!(grace_secs = self.grace.as_secs(), "shutting down");
@@ -177,6 +266,12 @@ impl Application {
                 server.abort();
             }
         }
+        // Every RPC is done: flush what the decision log accepted.
+        let _ = bg_stop.send(true);
+        if writer.await.is_err() {
+            tracing::error!("decision log writer failed");
+        }
+        retention.abort();
         self.store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -47,6 +47,24 @@ pub struct ServeConfig {
     /// Seconds in-flight RPCs get to finish after SIGINT/SIGTERM.
     #[arg(long, env = "KAIROS_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+    /// Log every assessment, not only those with `log_decision` set.
+    #[arg(long, env = "KAIROS_LOG_ALL_DECISIONS")]
+    pub log_all_decisions: bool,
+    /// Assessments the decision-log queue holds before it drops (and counts) new ones.
+    #[arg(long, env = "KAIROS_DECISION_LOG_QUEUE", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub decision_log_queue: u64,
+    /// Days engagements are kept (frequency caps need at most two).
+    #[arg(long, env = "KAIROS_ENGAGEMENT_RETENTION_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(2..=3650))]
+    pub engagement_retention_days: u64,
+    /// Days decision-log entries are kept.
+    #[arg(long, env = "KAIROS_DECISION_RETENTION_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub decision_retention_days: u64,
+    /// Address of the Prometheus metrics endpoint (plain HTTP); unset: off.
+    #[arg(long, env = "KAIROS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl ServeConfig {
@@ -58,6 +76,11 @@ impl ServeConfig {
             cache_capacity: 1000,
             log_format: LogFormat::Text,
             shutdown_grace_secs: 5,
+            log_all_decisions: false,
+            decision_log_queue: 10_000,
+            engagement_retention_days: 30,
+            decision_retention_days: 90,
+            metrics_listen: None,
         }
     }
 }

@@ -373,3 +373,37 @@ pub struct Guardrails<'a> {
     pub blackouts: &'a [Blackout],
     pub counts: EngagementCounts,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EngagementOutcome {
+    Unknown,
+    Positive,
+    Neutral,
+    Backlash,
+}
+
+/// What a brand actually did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Engagement {
+    pub id: String,
+    pub brand_id: String,
+    pub author_id: String,
+    pub conversation_id: String,
+    pub event_id: String,
+    pub mode: Option<EngagementMode>,
+    pub at: Timestamp,
+    pub outcome: EngagementOutcome,
+}
+
+/// One entry of the decision log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    pub decision_id: String,
+    pub request_id: String,
+    pub assessment: Assessment,
+    /// Server clock when the decision was made.
+    pub decided_at: Timestamp,
+    /// Hex SHA-256 of the event as received.
+    pub event_digest: String,
+}

@@ -354,6 +354,369 @@ pub fn profile_out(s: &m::StoredProfile) -> pb::BrandProfile {
     }
 }
 
+// ----- events and assessments ------------------------------------------------
+
+/// Converts an event; field paths are relative to the event.
+pub fn event_in(e: &pb::Event) -> Result<m::Event> {
+    let kind = event_kind_in(e.kind, "kind")?;
+    let occurred_at = timestamp_in(
+        required(e.occurred_at.as_ref(), "occurred_at")?,
+        "occurred_at",
+    )?;
+    let observed_at = e
+        .observed_at
+        .as_ref()
+        .map(|t| timestamp_in(t, "observed_at"))
+        .transpose()?;
+    let velocity = match &e.velocity {
+        None => None,
+        Some(v) => Some(m::Velocity {
+            mentions_per_minute: v.mentions_per_minute,
+            history_per_minute: v.history_per_minute.clone(),
+            window: match &v.window {
+                Some(w) => duration_in(w, "velocity.window")?,
+                None => Duration::from_secs(300),
+            },
+        }),
+    };
+    let event = m::Event {
+        id: e.id.clone(),
+        kind,
+        text: e.text.clone(),
+        language: e.language.clone(),
+        hashtags: e.hashtags.clone(),
+        topics: e
+            .topics
+            .iter()
+            .map(|t| m::Topic {
+                label: t.label.clone(),
+                confidence: t.confidence,
+            })
+            .collect(),
+        entities: e.entities.clone(),
+        occurred_at,
+        observed_at,
+        channel: e.channel.clone(),
+        author: e.author.as_ref().map(|a| m::Author {
+            id: a.id.clone(),
+            follower_count: a.follower_count,
+            verified: a.verified,
+            follows_brand: a.follows_brand,
+            bot_likelihood: a.bot_likelihood,
+            display_name: a.display_name.clone(),
+        }),
+        addressed_to_brand: e.addressed_to_brand,
+        conversation_id: e.conversation_id.clone(),
+        audience_time_zone: e.audience_time_zone.clone(),
+        audience_region: e.audience_region.clone(),
+        velocity,
+        sentiment: e.sentiment,
+        sensitivity_labels: e.sensitivity_labels.clone(),
+        sample_posts: e.sample_posts.clone(),
+        embedding: e.embedding.clone(),
+    };
+    crate::core::validate::validate_event(&event)?;
+    Ok(event)
+}
+
+fn decision_out(d: m::Decision) -> pb::Decision {
+    match d {
+        m::Decision::Engage => pb::Decision::Engage,
+        m::Decision::Review => pb::Decision::Review,
+        m::Decision::Listen => pb::Decision::Listen,
+        m::Decision::Decline => pb::Decision::Decline,
+    }
+}
+
+pub fn decision_in(v: i32, field: &str) -> Result<Option<m::Decision>> {
+    use pb::Decision as P;
+    Ok(enum_in::<P>(v, field)?.and_then(|p| match p {
+        P::Unspecified => None,
+        P::Engage => Some(m::Decision::Engage),
+        P::Review => Some(m::Decision::Review),
+        P::Listen => Some(m::Decision::Listen),
+        P::Decline => Some(m::Decision::Decline),
+    }))
+}
+
+fn factor_out(f: m::Factor) -> pb::Factor {
+    match f {
+        m::Factor::Relevance => pb::Factor::Relevance,
+        m::Factor::Timing => pb::Factor::Timing,
+        m::Factor::Risk => pb::Factor::Risk,
+        m::Factor::Decision => pb::Factor::Decision,
+    }
+}
+
+fn reason_code_out(c: m::ReasonCode) -> pb::ReasonCode {
+    use m::ReasonCode as R;
+    use pb::ReasonCode as P;
+    match c {
+        R::DirectMention => P::DirectMention,
+        R::ThemeMatch => P::ThemeMatch,
+        R::TopicMatch => P::TopicMatch,
+        R::EmbeddingSimilarity => P::EmbeddingSimilarity,
+        R::OffPlatform => P::OffPlatform,
+        R::Fresh => P::Fresh,
+        R::Stale => P::Stale,
+        R::StaleAfterReview => P::StaleAfterReview,
+        R::TrendRising => P::TrendRising,
+        R::TrendFading => P::TrendFading,
+        R::ActiveWindow => P::ActiveWindow,
+        R::QuietHours => P::QuietHours,
+        R::Solicited => P::Solicited,
+        R::Unsolicited => P::Unsolicited,
+        R::SensitiveContext => P::SensitiveContext,
+        R::FloorCategory => P::FloorCategory,
+        R::TragedyAnniversary => P::TragedyAnniversary,
+        R::GriefOrOutrage => P::GriefOrOutrage,
+        R::CompetitorConversation => P::CompetitorConversation,
+        R::LowAuthenticity => P::LowAuthenticity,
+        R::FrequencyCap => P::FrequencyCap,
+        R::BlockedTerm => P::BlockedTerm,
+        R::BlockedTopic => P::BlockedTopic,
+        R::BlackoutActive => P::BlackoutActive,
+        R::LowConfidence => P::LowConfidence,
+        R::BrandCrisis => P::BrandCrisis,
+        R::ValuesMoment => P::ValuesMoment,
+        R::EchoTrap => P::EchoTrap,
+        R::HighReach => P::HighReach,
+        R::EntityCollision => P::EntityCollision,
+        R::NegativeSentiment => P::NegativeSentiment,
+    }
+}
+
+/// The wire form of an assessment; `decision_id` and `request_id` are the
+/// server's and the caller's, everything else comes from the core.
+pub fn assessment_out(
+    a: &m::Assessment,
+    decision_id: String,
+    request_id: String,
+) -> pb::Assessment {
+    pb::Assessment {
+        decision_id,
+        request_id,
+        event_id: a.event_id.clone(),
+        brand_id: a.brand_id.clone(),
+        relevance: a.relevance,
+        timing: a.timing,
+        intrusiveness_risk: a.intrusiveness_risk,
+        opportunity: a.opportunity,
+        decision: decision_out(a.decision) as i32,
+        recommended_mode: mode_out(a.recommended_mode) as i32,
+        respond_by: a.respond_by.map(timestamp_out),
+        max_review_latency: a.max_review_latency.map(duration_out),
+        confidence: a.confidence,
+        reasons: a
+            .reasons
+            .iter()
+            .map(|r| pb::Reason {
+                code: reason_code_out(r.code) as i32,
+                factor: factor_out(r.factor) as i32,
+                contribution: r.contribution,
+                detail: r.detail.clone(),
+            })
+            .collect(),
+        profile_version: a.profile_version,
+        model_version: a.model_version.clone(),
+        assessed_at: Some(timestamp_out(a.assessed_at)),
+        decision_logged: false,
+    }
+}
+
+// ----- guardrails -------------------------------------------------------------
+
+fn scope_in(v: i32, field: &str) -> Result<m::BlackoutScope> {
+    use pb::BlackoutScope as P;
+    match required(enum_in::<P>(v, field)?, field)? {
+        P::Unspecified => err(field, "must be set"),
+        P::Global => Ok(m::BlackoutScope::Global),
+        P::Brand => Ok(m::BlackoutScope::Brand),
+        P::Topic => Ok(m::BlackoutScope::Topic),
+        P::Region => Ok(m::BlackoutScope::Region),
+    }
+}
+
+fn scope_out(s: m::BlackoutScope) -> pb::BlackoutScope {
+    match s {
+        m::BlackoutScope::Global => pb::BlackoutScope::Global,
+        m::BlackoutScope::Brand => pb::BlackoutScope::Brand,
+        m::BlackoutScope::Topic => pb::BlackoutScope::Topic,
+        m::BlackoutScope::Region => pb::BlackoutScope::Region,
+    }
+}
+
+/// Converts and validates a new blackout; paths relative to the blackout.
+/// `id` and `created_at` are the server's.
+pub fn blackout_in(b: &pb::Blackout, id: String, created_at: Timestamp) -> Result<m::Blackout> {
+    use crate::core::validate::validate_brand_id;
+    let scope = scope_in(b.scope, "scope")?;
+    let starts_at = b
+        .starts_at
+        .as_ref()
+        .map(|t| timestamp_in(t, "starts_at"))
+        .transpose()?;
+    let ends_at = b
+        .ends_at
+        .as_ref()
+        .map(|t| timestamp_in(t, "ends_at"))
+        .transpose()?;
+    if let (Some(s), Some(e)) = (starts_at, ends_at)
+        && e <= s
+    {
+        return err("ends_at", "must be after starts_at");
+    }
+    if b.reason.trim().is_empty() {
+        return err(
+            "reason",
+            "must not be empty: say why, it is shown in every declined assessment",
+        );
+    }
+    if b.reason.chars().count() > 500 {
+        return err("reason", "must be at most 500 characters");
+    }
+    if !b.brand_id.is_empty() {
+        validate_brand_id(&b.brand_id, "brand_id")?;
+    }
+    let terms: Vec<String> = b.terms.iter().map(|t| t.trim().to_string()).collect();
+    if terms.len() > 100 {
+        return err("terms", "must have at most 100 entries");
+    }
+    for (i, t) in terms.iter().enumerate() {
+        if t.is_empty() || t.chars().count() > 200 {
+            return err(format!("terms[{i}]"), "must be 1 to 200 characters");
+        }
+    }
+    let region = b.region.trim().to_string();
+    if region.chars().count() > 64 {
+        return err("region", "must be at most 64 characters");
+    }
+    match scope {
+        m::BlackoutScope::Global => {
+            if !b.brand_id.is_empty() {
+                return err(
+                    "brand_id",
+                    "must be empty for BLACKOUT_SCOPE_GLOBAL (use BLACKOUT_SCOPE_BRAND)",
+                );
+            }
+        }
+        m::BlackoutScope::Brand => {
+            if b.brand_id.is_empty() {
+                return err("brand_id", "must be set for BLACKOUT_SCOPE_BRAND");
+            }
+        }
+        m::BlackoutScope::Topic => {
+            if terms.is_empty() {
+                return err(
+                    "terms",
+                    "must name at least one term for BLACKOUT_SCOPE_TOPIC",
+                );
+            }
+        }
+        m::BlackoutScope::Region => {
+            if region.is_empty() {
+                return err("region", "must be set for BLACKOUT_SCOPE_REGION");
+            }
+        }
+    }
+    Ok(m::Blackout {
+        id,
+        scope,
+        brand_id: b.brand_id.clone(),
+        terms,
+        region,
+        starts_at,
+        ends_at,
+        reason: b.reason.trim().to_string(),
+        created_at,
+    })
+}
+
+pub fn blackout_out(b: &m::Blackout) -> pb::Blackout {
+    pb::Blackout {
+        id: b.id.clone(),
+        scope: scope_out(b.scope) as i32,
+        brand_id: b.brand_id.clone(),
+        terms: b.terms.clone(),
+        region: b.region.clone(),
+        starts_at: b.starts_at.map(timestamp_out),
+        ends_at: b.ends_at.map(timestamp_out),
+        reason: b.reason.clone(),
+        created_at: Some(timestamp_out(b.created_at)),
+    }
+}
+
+fn outcome_in(v: i32, field: &str) -> Result<m::EngagementOutcome> {
+    use pb::EngagementOutcome as P;
+    Ok(match enum_in::<P>(v, field)? {
+        None | Some(P::Unspecified) => m::EngagementOutcome::Unknown,
+        Some(P::Positive) => m::EngagementOutcome::Positive,
+        Some(P::Neutral) => m::EngagementOutcome::Neutral,
+        Some(P::Backlash) => m::EngagementOutcome::Backlash,
+    })
+}
+
+fn outcome_out(o: m::EngagementOutcome) -> pb::EngagementOutcome {
+    match o {
+        m::EngagementOutcome::Unknown => pb::EngagementOutcome::Unspecified,
+        m::EngagementOutcome::Positive => pb::EngagementOutcome::Positive,
+        m::EngagementOutcome::Neutral => pb::EngagementOutcome::Neutral,
+        m::EngagementOutcome::Backlash => pb::EngagementOutcome::Backlash,
+    }
+}
+
+/// Converts and validates an engagement; `at` defaults to `now`.
+pub fn engagement_in(e: &pb::Engagement, id: String, now: Timestamp) -> Result<m::Engagement> {
+    crate::core::validate::validate_brand_id(&e.brand_id, "brand_id")?;
+    for (field, v) in [
+        ("author_id", &e.author_id),
+        ("conversation_id", &e.conversation_id),
+        ("event_id", &e.event_id),
+    ] {
+        if v.chars().count() > 200 {
+            return err(field, "must be at most 200 characters");
+        }
+    }
+    Ok(m::Engagement {
+        id,
+        brand_id: e.brand_id.clone(),
+        author_id: e.author_id.clone(),
+        conversation_id: e.conversation_id.clone(),
+        event_id: e.event_id.clone(),
+        mode: mode_in(e.mode, "mode")?,
+        at: e
+            .at
+            .as_ref()
+            .map(|t| timestamp_in(t, "at"))
+            .transpose()?
+            .unwrap_or(now),
+        outcome: outcome_in(e.outcome, "outcome")?,
+    })
+}
+
+pub fn engagement_out(e: &m::Engagement) -> pb::Engagement {
+    pb::Engagement {
+        id: e.id.clone(),
+        brand_id: e.brand_id.clone(),
+        author_id: e.author_id.clone(),
+        conversation_id: e.conversation_id.clone(),
+        event_id: e.event_id.clone(),
+        mode: e.mode.map_or(pb::EngagementMode::Unspecified, mode_out) as i32,
+        at: Some(timestamp_out(e.at)),
+        outcome: outcome_out(e.outcome) as i32,
+    }
+}
+
+pub fn decision_record_out(r: &m::DecisionRecord) -> pb::DecisionRecord {
+    let mut a = assessment_out(&r.assessment, r.decision_id.clone(), r.request_id.clone());
+    a.decision_logged = true;
+    pb::DecisionRecord {
+        assessment: Some(a),
+        decided_at: Some(timestamp_out(r.decided_at)),
+        event_digest: r.event_digest.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,9 @@
 //! one service implementation per file.
 
 pub mod convert;
+pub mod guardrails;
 pub mod profiles;
+pub mod scoring;
 pub mod status;
 
 /// Code generated from `proto/kairos/v1`.

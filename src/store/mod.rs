@@ -6,7 +6,9 @@ mod sqlite;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::core::model::{BrandProfile, StoredProfile};
+use crate::core::model::{
+    Blackout, BrandProfile, Decision, DecisionRecord, Engagement, StoredProfile,
+};
 
 pub use sqlite::SqliteStore;
 
@@ -66,3 +68,53 @@ pub trait ProfileStore: Send + Sync + 'static {
     /// Returns whether a profile was deleted.
     async fn delete_profile(&self, brand_id: &str) -> Result<bool, StoreError>;
 }
+
+/// Crisis blackouts. Few, read at start-up and after every change.
+#[async_trait]
+pub trait BlackoutStore: Send + Sync + 'static {
+    async fn insert_blackout(&self, blackout: &Blackout) -> Result<(), StoreError>;
+    /// Every stored blackout, newest first.
+    async fn all_blackouts(&self) -> Result<Vec<Blackout>, StoreError>;
+    async fn delete_blackout(&self, id: &str) -> Result<bool, StoreError>;
+}
+
+/// Engagements the brands actually made.
+#[async_trait]
+pub trait EngagementStore: Send + Sync + 'static {
+    async fn insert_engagement(&self, engagement: &Engagement) -> Result<(), StoreError>;
+    /// A brand's engagements at or after `since`, oldest first.
+    async fn brand_engagements(
+        &self,
+        brand_id: &str,
+        since: Timestamp,
+    ) -> Result<Vec<Engagement>, StoreError>;
+    /// Deletes engagements before `before`; returns how many.
+    async fn purge_engagements(&self, before: Timestamp) -> Result<u64, StoreError>;
+}
+
+/// Filter and page of a decision-log query. Bounds are on `assessed_at`.
+#[derive(Debug, Clone, Default)]
+pub struct DecisionQuery {
+    pub brand_id: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub decision: Option<Decision>,
+    /// Keyset cursor: the (assessed_at, decision_id) of the last row seen.
+    pub before: Option<(Timestamp, String)>,
+    pub limit: usize,
+}
+
+/// The decision log.
+#[async_trait]
+pub trait DecisionStore: Send + Sync + 'static {
+    /// Appends records in one transaction.
+    async fn append_decisions(&self, records: &[DecisionRecord]) -> Result<(), StoreError>;
+    /// Newest first (by `assessed_at`, then `decision_id`).
+    async fn query_decisions(&self, q: &DecisionQuery) -> Result<Vec<DecisionRecord>, StoreError>;
+    /// Deletes records decided before `before`; returns how many.
+    async fn purge_decisions(&self, before: Timestamp) -> Result<u64, StoreError>;
+}
+
+/// Everything the server persists.
+pub trait Store: ProfileStore + BlackoutStore + EngagementStore + DecisionStore {}
+impl<T: ProfileStore + BlackoutStore + EngagementStore + DecisionStore> Store for T {}

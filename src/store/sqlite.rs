@@ -18,19 +18,49 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
-use super::{ProfileStore, StoreError, Upserted};
-use crate::core::model::{BrandProfile, StoredProfile};
+use super::{
+    BlackoutStore, DecisionQuery, DecisionStore, EngagementStore, ProfileStore, StoreError,
+    Upserted,
+};
+use crate::core::model::{Blackout, BrandProfile, DecisionRecord, Engagement, StoredProfile};
 
 /// Bumped when the schema changes; a newer file is refused rather than
 /// misread by an older binary.
 const SCHEMA_VERSION: i64 = 1;
 
-const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS brand_profiles (
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS brand_profiles (
         brand_id      TEXT PRIMARY KEY NOT NULL,
         version       INTEGER NOT NULL,
         updated_at_us INTEGER NOT NULL,
         body          TEXT NOT NULL
-    ) WITHOUT ROWID"];
+    ) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS blackouts (
+        id            TEXT PRIMARY KEY NOT NULL,
+        created_at_us INTEGER NOT NULL,
+        body          TEXT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS engagements (
+        id            TEXT PRIMARY KEY NOT NULL,
+        brand_id      TEXT NOT NULL,
+        at_us         INTEGER NOT NULL,
+        body          TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS engagements_brand_at ON engagements (brand_id, at_us)",
+    "CREATE INDEX IF NOT EXISTS engagements_at ON engagements (at_us)",
+    "CREATE TABLE IF NOT EXISTS decisions (
+        decision_id    TEXT PRIMARY KEY NOT NULL,
+        brand_id       TEXT NOT NULL,
+        decision       TEXT NOT NULL,
+        assessed_at_us INTEGER NOT NULL,
+        decided_at_us  INTEGER NOT NULL,
+        body           TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS decisions_assessed ON decisions (assessed_at_us, decision_id)",
+    "CREATE INDEX IF NOT EXISTS decisions_brand_assessed
+        ON decisions (brand_id, assessed_at_us, decision_id)",
+    "CREATE INDEX IF NOT EXISTS decisions_decided ON decisions (decided_at_us)",
+];
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -93,10 +123,35 @@ fn from_micros(us: i64) -> Timestamp {
 }
 
 fn encode(profile: &BrandProfile) -> Result<String, StoreError> {
-    serde_json::to_string(profile).map_err(|source| StoreError::Corrupt {
-        key: profile.brand_id.clone(),
+    to_json(&profile.brand_id, profile)
+}
+
+fn to_json<T: serde::Serialize>(key: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|source| StoreError::Corrupt {
+        key: key.to_string(),
         source,
     })
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(
+    row: &SqliteRow,
+    key_column: &str,
+) -> Result<T, StoreError> {
+    let body: String = row.try_get("body")?;
+    serde_json::from_str(&body).map_err(|source| StoreError::Corrupt {
+        key: row.try_get::<String, _>(key_column).unwrap_or_default(),
+        source,
+    })
+}
+
+fn decision_name(d: crate::core::model::Decision) -> &'static str {
+    use crate::core::model::Decision as D;
+    match d {
+        D::Engage => "engage",
+        D::Review => "review",
+        D::Listen => "listen",
+        D::Decline => "decline",
+    }
 }
 
 fn decode_row(row: &SqliteRow) -> Result<StoredProfile, StoreError> {
@@ -231,5 +286,131 @@ impl ProfileStore for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl BlackoutStore for SqliteStore {
+    async fn insert_blackout(&self, b: &Blackout) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO blackouts (id, created_at_us, body) VALUES (?1, ?2, ?3)")
+            .bind(&b.id)
+            .bind(to_micros(b.created_at))
+            .bind(to_json(&b.id, b)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn all_blackouts(&self) -> Result<Vec<Blackout>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, body FROM blackouts ORDER BY created_at_us DESC, id DESC")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|r| from_json(r, "id")).collect()
+    }
+
+    async fn delete_blackout(&self, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM blackouts WHERE id = ?1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl EngagementStore for SqliteStore {
+    async fn insert_engagement(&self, e: &Engagement) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO engagements (id, brand_id, at_us, body) VALUES (?1, ?2, ?3, ?4)")
+            .bind(&e.id)
+            .bind(&e.brand_id)
+            .bind(to_micros(e.at))
+            .bind(to_json(&e.id, e)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn brand_engagements(
+        &self,
+        brand_id: &str,
+        since: Timestamp,
+    ) -> Result<Vec<Engagement>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, body FROM engagements WHERE brand_id = ?1 AND at_us >= ?2 ORDER BY at_us",
+        )
+        .bind(brand_id)
+        .bind(to_micros(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| from_json(r, "id")).collect()
+    }
+
+    async fn purge_engagements(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM engagements WHERE at_us < ?1")
+            .bind(to_micros(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl DecisionStore for SqliteStore {
+    async fn append_decisions(&self, records: &[DecisionRecord]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for r in records {
+            sqlx::query(
+                "INSERT OR IGNORE INTO decisions
+                   (decision_id, brand_id, decision, assessed_at_us, decided_at_us, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .bind(&r.decision_id)
+            .bind(&r.assessment.brand_id)
+            .bind(decision_name(r.assessment.decision))
+            .bind(to_micros(r.assessment.assessed_at))
+            .bind(to_micros(r.decided_at))
+            .bind(to_json(&r.decision_id, r)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn query_decisions(&self, q: &DecisionQuery) -> Result<Vec<DecisionRecord>, StoreError> {
+        // Unset bounds become the widest values so one statement (and its
+        // index) serves every combination of filters.
+        let (before_at, before_id) = match &q.before {
+            Some((t, id)) => (to_micros(*t), id.clone()),
+            None => (i64::MAX, String::new()),
+        };
+        let rows = sqlx::query(
+            "SELECT decision_id, body FROM decisions
+              WHERE (?1 = '' OR brand_id = ?1)
+                AND assessed_at_us >= ?2 AND assessed_at_us < ?3
+                AND (?4 = '' OR decision = ?4)
+                AND (assessed_at_us < ?5 OR (assessed_at_us = ?5 AND (?6 = '' OR decision_id < ?6)))
+              ORDER BY assessed_at_us DESC, decision_id DESC
+              LIMIT ?7",
+        )
+        .bind(q.brand_id.as_deref().unwrap_or(""))
+        .bind(q.since.map_or(i64::MIN, to_micros))
+        .bind(q.until.map_or(i64::MAX, to_micros))
+        .bind(q.decision.map_or("", decision_name))
+        .bind(before_at)
+        .bind(before_id)
+        .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| from_json(r, "decision_id")).collect()
+    }
+
+    async fn purge_decisions(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM decisions WHERE decided_at_us < ?1")
+            .bind(to_micros(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 }

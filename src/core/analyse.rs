@@ -1,0 +1,550 @@
+//! Stage one: everything about an event that does not depend on the brand,
+//! computed once and reused for every brand it is scored against.
+
+use jiff::tz::TimeZone;
+
+use super::lexicon::{Cue, LEXICON, Level, category_index};
+use super::model::{Event, SensitiveCategory};
+use super::sentiment;
+use super::text::{Form, Glued, Stream, StreamBuilder, algorithm_for, split_hashtag, words};
+
+/// Where in the event a piece of evidence was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Text,
+    Hashtag,
+    Author,
+    Label,
+    /// Index into `sample_posts`.
+    Sample(usize),
+}
+
+impl Source {
+    pub fn describe(self) -> String {
+        match self {
+            Source::Text => "text".into(),
+            Source::Hashtag => "hashtags".into(),
+            Source::Author => "author name".into(),
+            Source::Label => "upstream label".into(),
+            Source::Sample(i) => format!("sample post {}", i + 1),
+        }
+    }
+}
+
+/// A sensitive-context finding for one GARM category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    pub category: SensitiveCategory,
+    pub level: Level,
+    pub term: String,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TrendPhase {
+    Unknown,
+    Steady,
+    /// Ratio of the current rate to the recent past.
+    Rising(f64),
+    Fading(f64),
+}
+
+/// A cue found in the event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub term: &'static str,
+    pub source: Source,
+}
+
+/// The brand-independent analysis of one event. `Send + Sync`: plain data.
+#[derive(Debug, Clone)]
+pub struct AnalysedEvent {
+    pub event: Event,
+    pub(crate) form: Form,
+    /// Text, hashtags and entities, one segment each.
+    pub(crate) main: Stream,
+    /// Index of the first hashtag segment and one past the last.
+    pub hashtag_segments: (usize, usize),
+    pub(crate) author: Stream,
+    /// One segment per sample post.
+    pub(crate) samples: Stream,
+    /// One segment per upstream topic label.
+    pub(crate) topics: Stream,
+    pub(crate) glued: Vec<Glued>,
+    pub token_count: usize,
+    /// Upstream sentiment when given, else VADER over the text.
+    pub sentiment: f64,
+    pub sentiment_upstream: bool,
+    pub sample_sentiments: Vec<f64>,
+    /// Worst level per category, with the evidence.
+    pub sensitive: Vec<Detection>,
+    pub grief: Vec<(Found, bool)>,
+    pub outrage: Vec<Found>,
+    pub values: Vec<Found>,
+    pub echo: Vec<Found>,
+    pub remembrance: Vec<Found>,
+    /// Tragedy anniversaries whose date matches the event's local date
+    /// (within a day) and whose keywords or a remembrance cue appear.
+    pub anniversary: Option<(&'static str, Found)>,
+    pub trend: TrendPhase,
+    /// Upstream labelled the event safe.
+    pub upstream_safe: bool,
+}
+
+/// Upstream label → category and level (`None` level: the label named a
+/// category without a level, which counts as high).
+fn parse_label(label: &str) -> Option<(SensitiveCategory, Level)> {
+    let l = label.to_lowercase();
+    let level = if l.contains("floor") {
+        Level::Floor
+    } else if l.contains("medium") {
+        Level::Medium
+    } else if l.contains("low") {
+        Level::Low
+    } else {
+        Level::High
+    };
+    let has = |keys: &[&str]| keys.iter().any(|k| l.contains(k));
+    use SensitiveCategory as C;
+    let cat = if has(&["terror"]) {
+        C::Terrorism
+    } else if has(&["hate"]) {
+        C::HateSpeech
+    } else if has(&["adult", "sexual", "nsfw", "explicit"]) {
+        C::Adult
+    } else if has(&["arms", "weapon", "ammunition", "firearm"]) {
+        C::ArmsAmmunition
+    } else if has(&[
+        "death", "injury", "military", "war", "conflict", "tragedy", "disaster", "violence",
+    ]) {
+        C::DeathInjuryMilitaryConflict
+    } else if has(&["crime", "abuse", "harmful_act", "human_rights"]) {
+        C::CrimeHarmfulActs
+    } else if has(&["piracy"]) {
+        C::OnlinePiracy
+    } else if has(&["obscen", "profan"]) {
+        C::ObscenityProfanity
+    } else if has(&["drug", "tobacco", "alcohol", "vap"]) {
+        C::DrugsTobaccoAlcohol
+    } else if has(&["spam", "harmful"]) {
+        C::SpamHarmful
+    } else if has(&["debated", "social_issue", "social issue", "politic"]) {
+        C::DebatedSocialIssues
+    } else if has(&["misinfo", "disinfo"]) {
+        C::Misinformation
+    } else {
+        return None;
+    };
+    Some((cat, level))
+}
+
+fn trend_of(event: &Event) -> TrendPhase {
+    let Some(v) = &event.velocity else {
+        return TrendPhase::Unknown;
+    };
+    let hist = &v.history_per_minute;
+    if hist.is_empty() {
+        return TrendPhase::Unknown;
+    }
+    let now = v.mentions_per_minute.max(0.0);
+    let recent: Vec<f64> = hist.iter().rev().take(3).copied().collect();
+    let prev = recent.iter().sum::<f64>() / recent.len() as f64;
+    let peak = hist.iter().copied().fold(0.0_f64, f64::max);
+    let ratio = (now + 0.1) / (prev + 0.1);
+    if !ratio.is_finite() {
+        return TrendPhase::Unknown;
+    }
+    // A rate far below its own peak has passed, whatever the last few
+    // windows did.
+    if ratio <= 0.8 || (peak > 0.0 && now < peak * 0.5) {
+        TrendPhase::Fading(((now + 0.1) / (peak.max(prev) + 0.1)).min(ratio))
+    } else if ratio >= 1.25 {
+        TrendPhase::Rising(ratio)
+    } else {
+        TrendPhase::Steady
+    }
+}
+
+/// Analyses an event once, for any number of brands.
+pub fn analyse(event: &Event) -> AnalysedEvent {
+    let algorithm = algorithm_for(&event.language);
+    let form = if algorithm == rust_stemmers::Algorithm::English {
+        Form::English
+    } else {
+        Form::Raw
+    };
+
+    let mut main = StreamBuilder::new(form, algorithm);
+    let text_words = words(&event.text);
+    let token_count = text_words.len();
+    main.push_segment(&text_words);
+    let first_tag = main.starts.len();
+    let mut glued = Vec::new();
+    for tag in event.hashtags.iter().take(200) {
+        let split = split_hashtag(tag);
+        main.push_segment(&split.words);
+        if let Some(g) = split.glued {
+            glued.push(g);
+        }
+    }
+    let tags_end = main.starts.len();
+    for e in event.entities.iter().take(200) {
+        main.push_segment(&words(e));
+    }
+    let main = main.finish();
+
+    let mut author = StreamBuilder::new(form, algorithm);
+    if let Some(a) = &event.author {
+        author.push_segment(&split_hashtag(&a.id).words);
+        author.push_segment(&words(&a.display_name));
+        author.push_segment(&split_hashtag(&a.display_name.replace(' ', "")).words);
+    }
+    let author = author.finish();
+
+    let mut samples = StreamBuilder::new(form, algorithm);
+    for p in event.sample_posts.iter().take(200) {
+        let mut ws = words(p);
+        // Hashtags inside a post are split like the event's own.
+        for w in p.split_whitespace().filter(|w| w.starts_with('#')) {
+            ws.extend(split_hashtag(w).words);
+        }
+        samples.push_segment(&ws);
+    }
+    let samples = samples.finish();
+
+    let mut topics = StreamBuilder::new(form, algorithm);
+    for t in event.topics.iter().take(200) {
+        topics.push_segment(&words(&t.label));
+    }
+    let topics = topics.finish();
+
+    let (sentiment, sentiment_upstream) = match event.sentiment {
+        Some(s) if s.is_finite() => (s.clamp(-1.0, 1.0), true),
+        _ => (sentiment::compound(&event.text), false),
+    };
+    let sample_sentiments = event
+        .sample_posts
+        .iter()
+        .take(200)
+        .map(|p| sentiment::compound(p))
+        .collect();
+
+    let mut a = AnalysedEvent {
+        event: event.clone(),
+        form,
+        main,
+        hashtag_segments: (first_tag, tags_end),
+        author,
+        samples,
+        topics,
+        glued,
+        token_count,
+        sentiment,
+        sentiment_upstream,
+        sample_sentiments,
+        sensitive: Vec::new(),
+        grief: Vec::new(),
+        outrage: Vec::new(),
+        values: Vec::new(),
+        echo: Vec::new(),
+        remembrance: Vec::new(),
+        anniversary: None,
+        trend: trend_of(event),
+        upstream_safe: false,
+    };
+    screen(&mut a);
+    a
+}
+
+/// Runs the lexicons over every field and records what they found.
+fn screen(a: &mut AnalysedEvent) {
+    let lex = &*LEXICON;
+    let matcher = lex.matcher(a.form);
+    // Worst finding per category, per source kind (event vs samples).
+    let mut worst: [Option<Detection>; 12] = Default::default();
+    let mut sample_hits: [Vec<(Level, usize, &'static str)>; 12] = Default::default();
+    let mut anniversary_terms: Vec<(usize, Found)> = Vec::new();
+
+    let mut record = |a: &mut AnalysedEvent, idx: usize, source: Source| {
+        let Some((term, cues)) = lex.entries.get(idx) else {
+            return;
+        };
+        for cue in cues {
+            match *cue {
+                Cue::Garm(cat, level) => {
+                    // A name is screened for what a brand must never
+                    // repeat, not for topics such as "dead" in a band name.
+                    if source == Source::Author
+                        && !matches!(
+                            cat,
+                            SensitiveCategory::HateSpeech
+                                | SensitiveCategory::Adult
+                                | SensitiveCategory::ObscenityProfanity
+                        )
+                    {
+                        continue;
+                    }
+                    let ci = category_index(cat);
+                    if let Source::Sample(i) = source {
+                        sample_hits[ci].push((level, i, term));
+                    } else if worst[ci].as_ref().is_none_or(|d| d.level < level) {
+                        worst[ci] = Some(Detection {
+                            category: cat,
+                            level,
+                            term: (*term).to_string(),
+                            source,
+                        });
+                    }
+                }
+                Cue::Grief(strong)
+                    if source != Source::Author
+                        && !a.grief.iter().any(|(f, _)| f.term == *term) =>
+                {
+                    a.grief.push((Found { term, source }, strong));
+                }
+                Cue::Outrage if source != Source::Author => a.outrage.push(Found { term, source }),
+                Cue::Values if !matches!(source, Source::Author | Source::Sample(_)) => {
+                    a.values.push(Found { term, source })
+                }
+                Cue::Echo if !matches!(source, Source::Author | Source::Sample(_)) => {
+                    a.echo.push(Found { term, source })
+                }
+                Cue::Remembrance if !matches!(source, Source::Author) => {
+                    a.remembrance.push(Found { term, source })
+                }
+                Cue::Anniversary(i) if !matches!(source, Source::Author) => {
+                    anniversary_terms.push((i, Found { term, source }))
+                }
+                _ => {}
+            }
+        }
+    };
+
+    let main = std::mem::take(&mut a.main);
+    let (t0, t1) = a.hashtag_segments;
+    matcher.for_each_overlapping(&main.text, |idx, pos| {
+        let seg = main.segment_of(pos);
+        let src = if (t0..t1).contains(&seg) {
+            Source::Hashtag
+        } else {
+            Source::Text
+        };
+        record(a, idx, src);
+    });
+    a.main = main;
+    let author = std::mem::take(&mut a.author);
+    matcher.for_each_overlapping(&author.text, |idx, _| record(a, idx, Source::Author));
+    a.author = author;
+    let samples = std::mem::take(&mut a.samples);
+    matcher.for_each_overlapping(&samples.text, |idx, pos| {
+        record(a, idx, Source::Sample(samples.segment_of(pos)))
+    });
+    a.samples = samples;
+
+    // A tag is judged by what is said under it: a category counts at the
+    // level its sample posts show, one level lower when a single post among
+    // many is the only evidence.
+    let n_posts = a.event.sample_posts.len().min(200);
+    for (ci, hits) in sample_hits.iter().enumerate() {
+        let Some(&(level, post, term)) = hits.iter().max_by_key(|h| (h.0, std::cmp::Reverse(h.1)))
+        else {
+            continue;
+        };
+        let mut posts: Vec<usize> = hits
+            .iter()
+            .filter(|h| h.0 >= level.down())
+            .map(|h| h.1)
+            .collect();
+        posts.dedup();
+        let level = if posts.len() == 1 && n_posts >= 5 && level < Level::Floor {
+            level.down()
+        } else {
+            level
+        };
+        if worst[ci].as_ref().is_none_or(|d| d.level < level) {
+            worst[ci] = Some(Detection {
+                category: SensitiveCategory::ALL[ci],
+                level,
+                term: term.to_string(),
+                source: Source::Sample(post),
+            });
+        }
+    }
+
+    // Upstream labels take precedence over the lexicon for the categories
+    // they name; "safe" silences lexicon findings below high. Floor terms
+    // always stand: they are never acceptable, whoever labelled the event.
+    for label in &a.event.sensitivity_labels {
+        let l = label.to_lowercase();
+        if matches!(l.trim(), "safe" | "none" | "brand_safe" | "brand safe") {
+            a.upstream_safe = true;
+            continue;
+        }
+        if l.contains("grief") || l.contains("mourning") {
+            a.grief.push((
+                Found {
+                    term: "upstream grief label",
+                    source: Source::Label,
+                },
+                true,
+            ));
+        }
+        if let Some((cat, level)) = parse_label(&l) {
+            let ci = category_index(cat);
+            let keep_floor = worst[ci].as_ref().is_some_and(|d| d.level == Level::Floor);
+            if !keep_floor {
+                worst[ci] = Some(Detection {
+                    category: cat,
+                    level,
+                    term: label.clone(),
+                    source: Source::Label,
+                });
+            }
+        }
+    }
+    if a.upstream_safe {
+        for w in worst.iter_mut() {
+            if w.as_ref()
+                .is_some_and(|d| d.level < Level::High && d.source != Source::Label)
+            {
+                *w = None;
+            }
+        }
+    }
+    a.sensitive = worst.into_iter().flatten().collect();
+
+    // Date-aware anniversaries: the event's local date within a day of the
+    // anniversary, plus its keywords or a remembrance cue.
+    if !a.event.audience_time_zone.is_empty()
+        || !anniversary_terms.is_empty()
+        || !a.remembrance.is_empty()
+    {
+        let tz = TimeZone::get(&a.event.audience_time_zone).unwrap_or(TimeZone::UTC);
+        let date = a.event.occurred_at.to_zoned(tz).date();
+        for (i, ann) in lex.anniversaries.iter().enumerate() {
+            let near = [-1i64, 0, 1].iter().any(|d| {
+                date.checked_add(jiff::Span::new().days(*d))
+                    .is_ok_and(|x| x.month() == ann.month && x.day() == ann.day)
+            });
+            if !near {
+                continue;
+            }
+            let evidence = anniversary_terms
+                .iter()
+                .find(|(j, _)| *j == i)
+                .map(|(_, f)| f.clone())
+                .or_else(|| a.remembrance.first().cloned());
+            if let Some(f) = evidence {
+                a.anniversary = Some((ann.name, f));
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::Timestamp;
+
+    pub(crate) fn event(text: &str) -> Event {
+        Event {
+            id: "e1".into(),
+            kind: super::super::model::EventKind::TrendingTopic,
+            text: text.into(),
+            language: String::new(),
+            hashtags: Vec::new(),
+            topics: Vec::new(),
+            entities: Vec::new(),
+            occurred_at: Timestamp::UNIX_EPOCH,
+            observed_at: None,
+            channel: String::new(),
+            author: None,
+            addressed_to_brand: false,
+            conversation_id: String::new(),
+            audience_time_zone: String::new(),
+            audience_region: String::new(),
+            velocity: None,
+            sentiment: None,
+            sensitivity_labels: Vec::new(),
+            sample_posts: Vec::new(),
+            embedding: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn detects_categories_in_text_hashtags_and_samples() {
+        let mut e = event("Hurricane makes landfall, three dead");
+        let a = analyse(&e);
+        assert!(a.sensitive.iter().any(|d| d.category
+            == SensitiveCategory::DeathInjuryMilitaryConflict
+            && d.level == Level::High));
+        e.text = "Join the conversation".into();
+        e.hashtags = vec!["#WhyIStayed".into()];
+        let a = analyse(&e);
+        assert!(
+            a.sensitive
+                .iter()
+                .any(|d| d.category == SensitiveCategory::CrimeHarmfulActs
+                    && d.source == Source::Hashtag),
+            "{:?}",
+            a.sensitive
+        );
+        e.hashtags = vec!["#MondayStories".into()];
+        e.sample_posts = vec![
+            "he hit me and I stayed because I had nowhere to go".into(),
+            "domestic abuse is not a joke".into(),
+        ];
+        let a = analyse(&e);
+        let d = a
+            .sensitive
+            .iter()
+            .find(|d| d.category == SensitiveCategory::CrimeHarmfulActs)
+            .expect("abuse detected");
+        assert!(matches!(d.source, Source::Sample(_)) && d.level >= Level::High);
+    }
+
+    #[test]
+    fn upstream_labels_take_precedence() {
+        let mut e = event("A quiet day at the park");
+        e.sensitivity_labels = vec!["garm:terrorism:high".into()];
+        let a = analyse(&e);
+        assert!(
+            a.sensitive
+                .iter()
+                .any(|d| d.category == SensitiveCategory::Terrorism)
+        );
+        e.text = "The storm of sales is here".into();
+        e.sensitivity_labels = vec!["safe".into()];
+        assert!(analyse(&e).sensitive.is_empty());
+    }
+
+    #[test]
+    fn anniversaries_need_the_date_and_a_cue() {
+        let mut e = event("Never forget. Remembering those we lost.");
+        e.occurred_at = "2024-09-11T13:00:00Z".parse().expect("ts");
+        assert_eq!(
+            analyse(&e).anniversary.map(|(n, _)| n),
+            Some("september 11 attacks")
+        );
+        e.occurred_at = "2024-07-02T13:00:00Z".parse().expect("ts");
+        assert_eq!(analyse(&e).anniversary, None);
+    }
+
+    #[test]
+    fn trend_phase_from_velocity() {
+        let mut e = event("x");
+        e.velocity = Some(super::super::model::Velocity {
+            mentions_per_minute: 50.0,
+            history_per_minute: vec![5.0, 10.0, 20.0],
+            window: std::time::Duration::from_secs(300),
+        });
+        assert!(matches!(analyse(&e).trend, TrendPhase::Rising(_)));
+        e.velocity = Some(super::super::model::Velocity {
+            mentions_per_minute: 2.0,
+            history_per_minute: vec![80.0, 40.0, 10.0],
+            window: std::time::Duration::from_secs(300),
+        });
+        assert!(matches!(analyse(&e).trend, TrendPhase::Fading(_)));
+    }
+}

@@ -1,0 +1,397 @@
+//! The curated lexicons under `data/lexicons/`, compiled into the binary
+//! and parsed once. See docs/SCORING.md for the file formats.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use super::model::SensitiveCategory;
+use super::text::{Form, TermMatcher, pattern, words};
+
+/// GARM risk level of a term; `Floor` is never acceptable to any brand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Low,
+    Medium,
+    High,
+    Floor,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+            Level::Floor => "floor",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Level> {
+        match s {
+            "low" => Some(Level::Low),
+            "medium" => Some(Level::Medium),
+            "high" => Some(Level::High),
+            "floor" => Some(Level::Floor),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn down(self) -> Level {
+        match self {
+            Level::Floor => Level::High,
+            Level::High => Level::Medium,
+            _ => Level::Low,
+        }
+    }
+}
+
+pub fn category_name(c: SensitiveCategory) -> &'static str {
+    match c {
+        SensitiveCategory::Adult => "adult",
+        SensitiveCategory::ArmsAmmunition => "arms_ammunition",
+        SensitiveCategory::CrimeHarmfulActs => "crime_harmful_acts",
+        SensitiveCategory::DeathInjuryMilitaryConflict => "death_injury_military_conflict",
+        SensitiveCategory::OnlinePiracy => "online_piracy",
+        SensitiveCategory::HateSpeech => "hate_speech",
+        SensitiveCategory::ObscenityProfanity => "obscenity_profanity",
+        SensitiveCategory::DrugsTobaccoAlcohol => "drugs_tobacco_alcohol",
+        SensitiveCategory::SpamHarmful => "spam_harmful",
+        SensitiveCategory::Terrorism => "terrorism",
+        SensitiveCategory::DebatedSocialIssues => "debated_social_issues",
+        SensitiveCategory::Misinformation => "misinformation",
+    }
+}
+
+pub(crate) fn category_index(c: SensitiveCategory) -> usize {
+    SensitiveCategory::ALL
+        .iter()
+        .position(|x| *x == c)
+        .unwrap_or(0)
+}
+
+const GARM_FILES: [(SensitiveCategory, &str); 12] = [
+    (
+        SensitiveCategory::Adult,
+        include_str!("../../data/lexicons/garm/adult.txt"),
+    ),
+    (
+        SensitiveCategory::ArmsAmmunition,
+        include_str!("../../data/lexicons/garm/arms_ammunition.txt"),
+    ),
+    (
+        SensitiveCategory::CrimeHarmfulActs,
+        include_str!("../../data/lexicons/garm/crime_harmful_acts.txt"),
+    ),
+    (
+        SensitiveCategory::DeathInjuryMilitaryConflict,
+        include_str!("../../data/lexicons/garm/death_injury_military_conflict.txt"),
+    ),
+    (
+        SensitiveCategory::OnlinePiracy,
+        include_str!("../../data/lexicons/garm/online_piracy.txt"),
+    ),
+    (
+        SensitiveCategory::HateSpeech,
+        include_str!("../../data/lexicons/garm/hate_speech.txt"),
+    ),
+    (
+        SensitiveCategory::ObscenityProfanity,
+        include_str!("../../data/lexicons/garm/obscenity_profanity.txt"),
+    ),
+    (
+        SensitiveCategory::DrugsTobaccoAlcohol,
+        include_str!("../../data/lexicons/garm/drugs_tobacco_alcohol.txt"),
+    ),
+    (
+        SensitiveCategory::SpamHarmful,
+        include_str!("../../data/lexicons/garm/spam_harmful.txt"),
+    ),
+    (
+        SensitiveCategory::Terrorism,
+        include_str!("../../data/lexicons/garm/terrorism.txt"),
+    ),
+    (
+        SensitiveCategory::DebatedSocialIssues,
+        include_str!("../../data/lexicons/garm/debated_social_issues.txt"),
+    ),
+    (
+        SensitiveCategory::Misinformation,
+        include_str!("../../data/lexicons/garm/misinformation.txt"),
+    ),
+];
+
+const GRIEF: &str = include_str!("../../data/lexicons/cues/grief.txt");
+const OUTRAGE: &str = include_str!("../../data/lexicons/cues/outrage.txt");
+const VALUES: &str = include_str!("../../data/lexicons/cues/values.txt");
+const ECHO: &str = include_str!("../../data/lexicons/cues/echo.txt");
+const REMEMBRANCE: &str = include_str!("../../data/lexicons/cues/remembrance.txt");
+const ANNIVERSARIES: &str = include_str!("../../data/lexicons/cues/anniversaries.tsv");
+
+/// What a lexicon term signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cue {
+    Garm(SensitiveCategory, Level),
+    /// `true`: decisive on its own.
+    Grief(bool),
+    Outrage,
+    Values,
+    Echo,
+    Remembrance,
+    /// Index into `Lexicon::anniversaries`.
+    Anniversary(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Anniversary {
+    pub month: i8,
+    pub day: i8,
+    pub name: &'static str,
+}
+
+#[derive(Debug)]
+pub struct Lexicon {
+    /// Term as written, and every cue it carries.
+    pub entries: Vec<(&'static str, Vec<Cue>)>,
+    pub(crate) english: TermMatcher,
+    pub(crate) raw: TermMatcher,
+    pub anniversaries: Vec<Anniversary>,
+}
+
+impl Lexicon {
+    pub(crate) fn matcher(&self, form: Form) -> &TermMatcher {
+        match form {
+            Form::English => &self.english,
+            Form::Raw => &self.raw,
+        }
+    }
+}
+
+/// Lines that are neither blank nor comments.
+fn content_lines(src: &'static str) -> impl Iterator<Item = &'static str> {
+    src.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// A parse problem in a shipped lexicon file; only tests ever see one,
+/// because the files are compiled in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: line {line:?}: {problem}")]
+pub struct LexiconError {
+    pub file: String,
+    pub line: String,
+    pub problem: &'static str,
+}
+
+fn parse_garm(
+    cat: SensitiveCategory,
+    src: &'static str,
+) -> Result<Vec<(&'static str, Cue)>, LexiconError> {
+    let mut level = None;
+    let mut out = Vec::new();
+    for line in content_lines(src) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            level = Some(Level::parse(name).ok_or_else(|| LexiconError {
+                file: category_name(cat).into(),
+                line: line.into(),
+                problem: "unknown level",
+            })?);
+            continue;
+        }
+        let Some(l) = level else {
+            return Err(LexiconError {
+                file: category_name(cat).into(),
+                line: line.into(),
+                problem: "term before any [level] section",
+            });
+        };
+        out.push((line, Cue::Garm(cat, l)));
+    }
+    Ok(out)
+}
+
+/// Terms and the cue each carries.
+type CueTerms = Vec<(&'static str, Cue)>;
+
+fn parse_anniversaries() -> Result<(Vec<Anniversary>, CueTerms), LexiconError> {
+    let err = |line: &str, problem| LexiconError {
+        file: "anniversaries.tsv".into(),
+        line: line.into(),
+        problem,
+    };
+    let mut list = Vec::new();
+    let mut terms = Vec::new();
+    for line in content_lines(ANNIVERSARIES) {
+        let mut cols = line.split('\t');
+        let (Some(date), Some(name), Some(kws)) = (cols.next(), cols.next(), cols.next()) else {
+            return Err(err(line, "expected three tab-separated columns"));
+        };
+        let (m, d) = date
+            .split_once('-')
+            .and_then(|(m, d)| Some((m.parse::<i8>().ok()?, d.parse::<i8>().ok()?)))
+            .ok_or_else(|| err(line, "date must be MM-DD"))?;
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+            return Err(err(line, "date out of range"));
+        }
+        let idx = list.len();
+        list.push(Anniversary {
+            month: m,
+            day: d,
+            name: name.trim(),
+        });
+        for kw in kws.split('|').map(str::trim).filter(|k| !k.is_empty()) {
+            terms.push((kw, Cue::Anniversary(idx)));
+        }
+    }
+    Ok((list, terms))
+}
+
+pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
+    let mut cues: Vec<(&'static str, Cue)> = Vec::new();
+    for (cat, src) in GARM_FILES {
+        cues.extend(parse_garm(cat, src)?);
+    }
+    for line in content_lines(GRIEF) {
+        match line.strip_prefix('!') {
+            Some(t) => cues.push((t.trim(), Cue::Grief(true))),
+            None => cues.push((line, Cue::Grief(false))),
+        }
+    }
+    cues.extend(content_lines(OUTRAGE).map(|l| (l, Cue::Outrage)));
+    cues.extend(content_lines(VALUES).map(|l| (l, Cue::Values)));
+    cues.extend(content_lines(ECHO).map(|l| (l, Cue::Echo)));
+    cues.extend(content_lines(REMEMBRANCE).map(|l| (l, Cue::Remembrance)));
+    let (anniversaries, ann_terms) = parse_anniversaries()?;
+    cues.extend(ann_terms);
+
+    // One pattern per distinct stemmed form, carrying every cue, so a term
+    // listed in two files reports both.
+    let mut by_pattern: HashMap<String, usize> = HashMap::new();
+    let mut entries: Vec<(&'static str, Vec<Cue>)> = Vec::new();
+    let mut english = Vec::new();
+    let mut raw = Vec::new();
+    for (term, cue) in cues {
+        let p = pattern(term, Form::English);
+        if p.is_empty() {
+            return Err(LexiconError {
+                file: "cues".into(),
+                line: term.into(),
+                problem: "term has no words",
+            });
+        }
+        match by_pattern.get(&p) {
+            Some(&i) => {
+                if let Some(e) = entries.get_mut(i)
+                    && !e.1.contains(&cue)
+                {
+                    e.1.push(cue);
+                }
+            }
+            None => {
+                by_pattern.insert(p.clone(), entries.len());
+                entries.push((term, vec![cue]));
+                english.push(p);
+                raw.push(pattern(term, Form::Raw));
+            }
+        }
+    }
+    Ok(Lexicon {
+        entries,
+        english: TermMatcher::new(&english),
+        raw: TermMatcher::new(&raw),
+        anniversaries,
+    })
+}
+
+pub static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
+    // The files are compiled in and a unit test parses them, so a failure
+    // here cannot reach production; still, degrade to an empty lexicon
+    // rather than panic.
+    parse_all().unwrap_or_else(|_| Lexicon {
+        entries: Vec::new(),
+        english: TermMatcher::new::<&str>(&[]),
+        raw: TermMatcher::new::<&str>(&[]),
+        anniversaries: Vec::new(),
+    })
+});
+
+/// Single-word lexicon terms, so hashtag splitting knows them as words even
+/// when the general word list does not (slurs, slang, drug names).
+pub(crate) fn single_words() -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let srcs =
+        GARM_FILES
+            .iter()
+            .map(|(_, s)| *s)
+            .chain([GRIEF, OUTRAGE, VALUES, ECHO, REMEMBRANCE]);
+    for src in srcs {
+        for line in content_lines(src) {
+            let t = line.trim_start_matches('!');
+            if !t.starts_with('[')
+                && t.chars().all(|c| c.is_ascii_lowercase())
+                && words(t).len() == 1
+            {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lexicon_file_parses() {
+        let lex = parse_all().expect("lexicons parse");
+        assert!(lex.entries.len() > 300, "{}", lex.entries.len());
+        assert!(lex.anniversaries.len() >= 30);
+        for (cat, src) in GARM_FILES {
+            let terms = parse_garm(cat, src).expect("garm file parses");
+            assert!(!terms.is_empty(), "{} is empty", category_name(cat));
+        }
+    }
+
+    #[test]
+    fn every_category_has_a_file_and_high_terms() {
+        for cat in SensitiveCategory::ALL {
+            let (_, src) = GARM_FILES
+                .iter()
+                .find(|(c, _)| *c == cat)
+                .expect("file for category");
+            let terms = parse_garm(cat, src).expect("parses");
+            assert!(
+                terms
+                    .iter()
+                    .any(|(_, c)| matches!(c, Cue::Garm(_, l) if *l >= Level::High)),
+                "{} has no high or floor terms",
+                category_name(cat)
+            );
+        }
+    }
+
+    #[test]
+    fn shared_terms_carry_every_cue() {
+        let lex = parse_all().expect("parses");
+        let (_, cues) = lex
+            .entries
+            .iter()
+            .find(|(t, _)| *t == "9 11")
+            .expect("9 11 listed");
+        assert!(cues.contains(&Cue::Values));
+        assert!(cues.iter().any(|c| matches!(c, Cue::Anniversary(_))));
+        assert!(cues.contains(&Cue::Garm(SensitiveCategory::Terrorism, Level::High)));
+    }
+
+    #[test]
+    fn anniversary_dates_are_valid() {
+        let lex = parse_all().expect("parses");
+        let sept = lex
+            .anniversaries
+            .iter()
+            .find(|a| a.month == 9 && a.day == 11)
+            .expect("09-11 listed");
+        assert_eq!(sept.name, "september 11 attacks");
+    }
+}

@@ -1,0 +1,1188 @@
+//! Stage two: one analysed event against one compiled profile. Cheap by
+//! design: the heavy text work happened in `analyse` and `compile`.
+
+use std::time::Duration;
+
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+
+use super::analyse::{AnalysedEvent, Source, TrendPhase};
+use super::compiled::{CompiledProfile, Term, exceeds};
+use super::lexicon::{Level, category_name};
+use super::model::{
+    Assessment, BlackoutScope, Decision, EngagementMode, EventKind, Factor, Guardrails,
+    LocalWindow, Reason, ReasonCode, SensitiveCategory,
+};
+use super::text::{Form, pattern};
+
+pub const MODEL_VERSION: &str = "kairos-v1.0";
+
+/// How much one reason matters when ordering: what decided first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Weight {
+    Note = 0,
+    Factor = 1,
+    Cap = 2,
+    Decisive = 3,
+}
+
+struct Reasons(Vec<(Weight, Reason)>);
+
+impl Reasons {
+    fn add(
+        &mut self,
+        w: Weight,
+        code: ReasonCode,
+        factor: Factor,
+        contribution: f64,
+        detail: String,
+    ) {
+        let contribution = if contribution.is_finite() {
+            contribution
+        } else {
+            0.0
+        };
+        self.0.push((
+            w,
+            Reason {
+                code,
+                factor,
+                contribution,
+                detail,
+            },
+        ));
+    }
+
+    fn promote(&mut self, code: ReasonCode, w: Weight) {
+        for (weight, r) in &mut self.0 {
+            if r.code == code && *weight < w {
+                *weight = w;
+            }
+        }
+    }
+
+    fn has(&self, code: ReasonCode) -> bool {
+        self.0.iter().any(|(_, r)| r.code == code)
+    }
+}
+
+fn unit(x: f64) -> f64 {
+    if x.is_finite() {
+        x.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// 1 − Π(1 − eᵢ): more evidence approaches 1 and never passes it.
+fn saturate(parts: impl Iterator<Item = f64>) -> f64 {
+    unit(1.0 - parts.fold(1.0, |acc, e| acc * (1.0 - unit(e))))
+}
+
+fn fmt_duration(secs: f64) -> String {
+    let s = secs.max(0.0);
+    if s >= 2.0 * 86_400.0 {
+        format!("{:.1}d", s / 86_400.0)
+    } else if s >= 3_600.0 {
+        format!("{:.1}h", s / 3_600.0)
+    } else {
+        format!("{:.0}m", s / 60.0)
+    }
+}
+
+fn fmt_minute(m: u32) -> String {
+    format!("{:02}:{:02}", (m / 60) % 24, m % 60)
+}
+
+fn add(ts: Timestamp, d: Duration) -> Timestamp {
+    SignedDuration::try_from(d)
+        .ok()
+        .and_then(|sd| ts.checked_add(sd).ok())
+        .unwrap_or(Timestamp::MAX)
+}
+
+fn add_secs(ts: Timestamp, secs: f64) -> Option<Timestamp> {
+    if !secs.is_finite() {
+        return None;
+    }
+    let sd = SignedDuration::try_from_secs_f64(secs).ok()?;
+    ts.checked_add(sd).ok()
+}
+
+fn secs_between(a: Timestamp, b: Timestamp) -> f64 {
+    b.duration_since(a).as_secs_f64()
+}
+
+fn minute_of_day(ts: Timestamp, tz: &TimeZone) -> u32 {
+    let z = ts.to_zoned(tz.clone());
+    (z.hour() as u32) * 60 + z.minute() as u32
+}
+
+/// Candidate mode from who spoke to whom, before the decision.
+fn mode_for(kind: EventKind, addressed: bool) -> EngagementMode {
+    match kind {
+        EventKind::DirectMessage => EngagementMode::CustomerCare,
+        EventKind::Complaint | EventKind::Question if addressed => EngagementMode::CustomerCare,
+        EventKind::Complaint | EventKind::Question => EngagementMode::Reply,
+        EventKind::BrandMention | EventKind::Praise => EngagementMode::Reply,
+        EventKind::Conversation => EngagementMode::JoinConversation,
+        EventKind::TrendingTopic
+        | EventKind::News
+        | EventKind::LiveEvent
+        | EventKind::CulturalMoment => EngagementMode::Newsjack,
+    }
+}
+
+#[derive(Default)]
+struct Hits {
+    /// (term, source) for names in text/hashtags.
+    names: Vec<(Term, Source)>,
+    /// Sample posts naming the brand.
+    name_posts: Vec<usize>,
+    /// Best source factor per theme index.
+    themes: Vec<(usize, Source)>,
+    topics: Vec<(usize, f64, Source)>,
+    competitors: Vec<(usize, Source)>,
+    blocked: Vec<(usize, Source)>,
+    blocked_topics: Vec<(usize, Source)>,
+}
+
+fn collect_hits(ev: &AnalysedEvent, p: &CompiledProfile) -> Hits {
+    let mut h = Hits::default();
+    let m = p.matcher(ev.form);
+    let (t0, t1) = ev.hashtag_segments;
+    let on = |h: &mut Hits, term: Term, src: Source, conf: f64| match term {
+        Term::Name(_) => match src {
+            Source::Sample(i) => {
+                if !h.name_posts.contains(&i) {
+                    h.name_posts.push(i)
+                }
+            }
+            _ => h.names.push((term, src)),
+        },
+        Term::Theme(i) => {
+            if let Some(e) = h.themes.iter_mut().find(|(j, _)| *j == i) {
+                if matches!(e.1, Source::Sample(_)) && !matches!(src, Source::Sample(_)) {
+                    e.1 = src;
+                }
+            } else {
+                h.themes.push((i, src))
+            }
+        }
+        Term::Topic(i) => h.topics.push((i, conf, src)),
+        Term::Competitor(i) => h.competitors.push((i, src)),
+        Term::Blocked(i) => h.blocked.push((i, src)),
+        Term::BlockedTopic(i) => h.blocked_topics.push((i, src)),
+    };
+    m.for_each(&ev.main.text, |idx, pos| {
+        let seg = ev.main.segment_of(pos);
+        let src = if (t0..t1).contains(&seg) {
+            Source::Hashtag
+        } else {
+            Source::Text
+        };
+        if let Some(t) = p.terms.get(idx) {
+            on(&mut h, *t, src, 1.0);
+        }
+    });
+    m.for_each(&ev.samples.text, |idx, pos| {
+        if let Some(t) = p.terms.get(idx) {
+            on(&mut h, *t, Source::Sample(ev.samples.segment_of(pos)), 1.0);
+        }
+    });
+    m.for_each(&ev.topics.text, |idx, pos| {
+        let seg = ev.topics.segment_of(pos);
+        let conf = ev
+            .event
+            .topics
+            .get(seg)
+            .map(|t| t.confidence)
+            .unwrap_or(0.0);
+        if let Some(t) = p.terms.get(idx) {
+            match t {
+                Term::Topic(_) | Term::BlockedTopic(_) => on(&mut h, *t, Source::Label, conf),
+                _ => {}
+            }
+        }
+    });
+    if let Some(ac) = &p.glued {
+        for g in &ev.glued {
+            for mt in ac.find_overlapping_iter(g.text.as_str()) {
+                if g.plausible(mt.start(), mt.end(), 1)
+                    && let Some(t) = p.glued_terms.get(mt.pattern().as_usize())
+                {
+                    on(&mut h, *t, Source::Hashtag, 1.0);
+                }
+            }
+        }
+    }
+    h
+}
+
+/// Window factor: 1 in an active window, 0.6 outside the brand's active
+/// windows, 0.85 when it states none, 0.2 in quiet hours.
+fn window_factor(p: &CompiledProfile, minute: u32) -> (f64, Option<LocalWindow>, bool) {
+    if let Some(q) = p.quiet.iter().find(|w| w.contains(minute)) {
+        return (0.2, Some(*q), true);
+    }
+    let active = &p.stored.profile.active_windows;
+    if active.is_empty() {
+        return (0.85, None, false);
+    }
+    match active.iter().find(|w| w.contains(minute)) {
+        Some(w) => (1.0, Some(*w), false),
+        None => (0.6, None, false),
+    }
+}
+
+/// The lowest window factor between the moment and publication: a moment
+/// that would have to wait through quiet hours has gone cold by morning.
+/// Taking the minimum over a growing interval keeps timing non-increasing
+/// in `now`.
+fn worst_window(
+    p: &CompiledProfile,
+    start_min: u32,
+    span_min: f64,
+) -> (f64, u32, Option<LocalWindow>, bool) {
+    let mut best = window_factor(p, start_min);
+    let mut at = start_min;
+    let span = if span_min.is_finite() {
+        span_min.max(0.0)
+    } else {
+        f64::MAX
+    };
+    let bounds = p
+        .quiet
+        .iter()
+        .chain(p.stored.profile.active_windows.iter())
+        .flat_map(|w| [w.start_minute % 1440, w.end_minute % 1440]);
+    for b in bounds {
+        let offset = (b + 1440 - start_min) % 1440;
+        if f64::from(offset) <= span {
+            let f = window_factor(p, b);
+            if f.0 < best.0 {
+                best = f;
+                at = b;
+            }
+        }
+    }
+    (best.0, at, best.1, best.2)
+}
+
+/// Scores one analysed event for one brand as of `now`.
+pub fn assess(
+    ev: &AnalysedEvent,
+    p: &CompiledProfile,
+    g: &Guardrails<'_>,
+    now: Timestamp,
+) -> Assessment {
+    let e = &ev.event;
+    let prof = &p.stored.profile;
+    let th = p.thresholds;
+    let mut rs = Reasons(Vec::with_capacity(8));
+    let addressed = e.addressed_to_brand || e.kind == EventKind::DirectMessage;
+    let mode = mode_for(e.kind, addressed);
+    let care = mode == EngagementMode::CustomerCare;
+    let hits = collect_hits(ev, p);
+    let named_in_event = !hits.names.is_empty();
+
+    // ---- relevance
+    let mut evidence: Vec<f64> = Vec::with_capacity(8);
+    let mut entity_collision = None;
+    if addressed {
+        evidence.push(0.95);
+        rs.add(
+            Weight::Factor,
+            ReasonCode::DirectMention,
+            Factor::Relevance,
+            0.95,
+            "addressed to the brand".into(),
+        );
+    } else if let Some((t, src)) = hits.names.first() {
+        let name = p.term_text(*t);
+        let collides = matches!(
+            e.kind,
+            EventKind::News
+                | EventKind::TrendingTopic
+                | EventKind::LiveEvent
+                | EventKind::CulturalMoment
+        ) && e
+            .entities
+            .iter()
+            .any(|x| x.trim().eq_ignore_ascii_case(name.trim()));
+        if collides {
+            entity_collision = Some(name.to_string());
+        }
+        evidence.push(0.85);
+        rs.add(
+            Weight::Factor,
+            ReasonCode::DirectMention,
+            Factor::Relevance,
+            0.85,
+            format!("names the brand as {name:?} in the {}", src.describe()),
+        );
+    } else if !hits.name_posts.is_empty() {
+        let v = (0.3 + 0.1 * hits.name_posts.len() as f64).min(0.6);
+        evidence.push(v);
+        rs.add(
+            Weight::Factor,
+            ReasonCode::DirectMention,
+            Factor::Relevance,
+            v,
+            format!(
+                "sample posts name the brand ({} of {})",
+                hits.name_posts.len(),
+                e.sample_posts.len()
+            ),
+        );
+    }
+    for (i, src) in &hits.themes {
+        let Some(t) = prof.themes.get(*i) else {
+            continue;
+        };
+        let f = if matches!(src, Source::Sample(_)) {
+            0.35
+        } else {
+            0.75
+        };
+        let v = f * unit(t.weight);
+        evidence.push(v);
+        rs.add(
+            Weight::Factor,
+            ReasonCode::ThemeMatch,
+            Factor::Relevance,
+            v,
+            format!(
+                "theme {:?} (weight {:.2}) in the {}",
+                t.term,
+                t.weight,
+                src.describe()
+            ),
+        );
+    }
+    let mut seen_topics: Vec<usize> = Vec::new();
+    for (i, conf, src) in &hits.topics {
+        if seen_topics.contains(i) {
+            continue;
+        }
+        seen_topics.push(*i);
+        let Some(t) = prof.topics.get(*i) else {
+            continue;
+        };
+        let v = match src {
+            Source::Label => 0.8 * unit(t.weight) * unit(*conf),
+            Source::Sample(_) => 0.25 * unit(t.weight),
+            _ => 0.5 * unit(t.weight),
+        };
+        evidence.push(v);
+        rs.add(
+            Weight::Factor,
+            ReasonCode::TopicMatch,
+            Factor::Relevance,
+            v,
+            format!(
+                "topic {:?} (affinity {:.2}) in the {}",
+                t.term,
+                t.weight,
+                src.describe()
+            ),
+        );
+    }
+    if !e.embedding.is_empty()
+        && e.embedding.len() == prof.embedding.len()
+        && p.embedding_norm > 0.0
+    {
+        let (dot, n2) =
+            e.embedding
+                .iter()
+                .zip(&prof.embedding)
+                .fold((0.0, 0.0), |(d, n), (a, b)| {
+                    (
+                        d + f64::from(*a) * f64::from(*b),
+                        n + f64::from(*a) * f64::from(*a),
+                    )
+                });
+        let cos = dot / (n2.sqrt() * p.embedding_norm);
+        if cos.is_finite() && cos > 0.0 {
+            let v = 0.9 * cos * cos;
+            evidence.push(v);
+            rs.add(
+                Weight::Factor,
+                ReasonCode::EmbeddingSimilarity,
+                Factor::Relevance,
+                v,
+                format!("embedding cosine {cos:.2}"),
+            );
+        }
+    }
+    let relevance = saturate(evidence.iter().copied());
+
+    // ---- timing
+    let latency = p.latency(mode);
+    let publish = add(now, latency);
+    let tz = if e.audience_time_zone.is_empty() {
+        p.tz.clone()
+    } else {
+        TimeZone::get(&e.audience_time_zone).unwrap_or_else(|_| p.tz.clone())
+    };
+    let zone_name = if !e.audience_time_zone.is_empty() {
+        e.audience_time_zone.as_str()
+    } else if !prof.audience_time_zone.is_empty() {
+        prof.audience_time_zone.as_str()
+    } else {
+        "UTC"
+    };
+    let base_half = p.half_life(e.kind).as_secs_f64().max(1.0);
+    let half = match ev.trend {
+        TrendPhase::Rising(_) => base_half * 1.5,
+        TrendPhase::Fading(_) => base_half * 0.5,
+        _ => base_half,
+    };
+    let age_pub = secs_between(e.occurred_at, publish).max(0.0);
+    let age_now = secs_between(e.occurred_at, now).max(0.0);
+    let fresh = |age: f64| unit(0.5f64.powf(age / half));
+    let fresh_pub = fresh(age_pub);
+    let start = if e.occurred_at < publish {
+        e.occurred_at
+    } else {
+        publish
+    };
+    let start_min = minute_of_day(start, &tz);
+    let span_min = secs_between(start, publish) / 60.0;
+    let (wf, wf_at, window, in_quiet) = if care {
+        (1.0, minute_of_day(publish, &tz), None, false)
+    } else {
+        worst_window(p, start_min, span_min)
+    };
+    let timing = unit(fresh_pub * wf);
+    let publish_min = minute_of_day(publish, &tz);
+    match ev.trend {
+        TrendPhase::Rising(r) => rs.add(
+            Weight::Note,
+            ReasonCode::TrendRising,
+            Factor::Timing,
+            0.1,
+            format!("velocity rising ×{r:.1}; half-life {}", fmt_duration(half)),
+        ),
+        TrendPhase::Fading(r) => rs.add(
+            Weight::Factor,
+            ReasonCode::TrendFading,
+            Factor::Timing,
+            -0.2,
+            format!(
+                "velocity fading to {:.0}% of recent; half-life {}",
+                r * 100.0,
+                fmt_duration(half)
+            ),
+        ),
+        _ => {}
+    }
+    let fresh_detail = format!(
+        "age at publish {} (half-life {}, {:?} approval {})",
+        fmt_duration(age_pub),
+        fmt_duration(half),
+        mode,
+        fmt_duration(latency.as_secs_f64())
+    );
+    let stale = timing < th.timing_min && !(in_quiet && fresh_pub >= th.timing_min);
+    // A moment that is stale anyway is explained by its age, not the clock.
+    let quiet = in_quiet && !stale;
+    let fresh_without_review = unit(fresh(age_now) * wf) >= th.timing_min;
+    if stale && fresh_without_review && !quiet {
+        rs.add(
+            Weight::Decisive,
+            ReasonCode::StaleAfterReview,
+            Factor::Timing,
+            -(1.0 - timing),
+            format!("{fresh_detail}: the moment passes during review"),
+        );
+    } else if stale && !quiet {
+        rs.add(
+            Weight::Decisive,
+            ReasonCode::Stale,
+            Factor::Timing,
+            -(1.0 - timing),
+            fresh_detail,
+        );
+    } else if fresh_pub >= 0.5 {
+        rs.add(
+            Weight::Note,
+            ReasonCode::Fresh,
+            Factor::Timing,
+            fresh_pub,
+            fresh_detail,
+        );
+    } else {
+        rs.add(
+            Weight::Factor,
+            ReasonCode::Stale,
+            Factor::Timing,
+            -(1.0 - fresh_pub),
+            fresh_detail,
+        );
+    }
+    if quiet {
+        let w = window
+            .map(|w| {
+                format!(
+                    " (quiet {}–{})",
+                    fmt_minute(w.start_minute),
+                    fmt_minute(w.end_minute)
+                )
+            })
+            .unwrap_or_default();
+        rs.add(
+            Weight::Decisive,
+            ReasonCode::QuietHours,
+            Factor::Timing,
+            -0.8,
+            format!("audience local time {} {zone_name}{w}", fmt_minute(wf_at)),
+        );
+    } else if let Some(w) = window.filter(|_| !in_quiet) {
+        rs.add(
+            Weight::Note,
+            ReasonCode::ActiveWindow,
+            Factor::Timing,
+            0.15,
+            format!(
+                "publishes {} {zone_name}, in active window {}–{}",
+                fmt_minute(publish_min),
+                fmt_minute(w.start_minute),
+                fmt_minute(w.end_minute)
+            ),
+        );
+    }
+
+    // ---- risk
+    let mut risks: Vec<f64> = Vec::with_capacity(8);
+    let mut hard = false;
+    let mut review_cap = false;
+    let mut listen_cap = false;
+    let mut risk = |rs: &mut Reasons, w: Weight, code, r: f64, detail: String| {
+        risks.push(r);
+        rs.add(w, code, Factor::Risk, r, detail);
+    };
+
+    // Sensitive context by GARM category, against the brand's tolerance.
+    let mut death_like = false;
+    for d in &ev.sensitive {
+        let tol = p.tolerance(d.category);
+        let detail = format!(
+            "{} ({}) from {:?} in the {}",
+            category_name(d.category),
+            d.level.name(),
+            d.term,
+            d.source.describe()
+        );
+        if matches!(
+            d.category,
+            SensitiveCategory::DeathInjuryMilitaryConflict | SensitiveCategory::Terrorism
+        ) && d.level >= Level::Medium
+        {
+            death_like = true;
+        }
+        if d.level == Level::Floor {
+            hard = true;
+            risk(
+                &mut rs,
+                Weight::Decisive,
+                ReasonCode::FloorCategory,
+                1.0,
+                detail,
+            );
+        } else if exceeds(d.level, tol) {
+            let r = match d.level {
+                Level::Low => 0.25,
+                Level::Medium => 0.5,
+                _ => 0.85,
+            };
+            let w = if d.level == Level::High {
+                Weight::Decisive
+            } else {
+                Weight::Factor
+            };
+            hard |= d.level == Level::High;
+            risk(&mut rs, w, ReasonCode::SensitiveContext, r, detail);
+        } else {
+            risk(
+                &mut rs,
+                Weight::Note,
+                ReasonCode::SensitiveContext,
+                0.05,
+                format!("{detail}, within the brand's tolerance"),
+            );
+        }
+    }
+    if let Some((name, f)) = &ev.anniversary {
+        hard = true;
+        risk(
+            &mut rs,
+            Weight::Decisive,
+            ReasonCode::TragedyAnniversary,
+            0.95,
+            format!(
+                "anniversary of the {name}: {:?} in the {}",
+                f.term,
+                f.source.describe()
+            ),
+        );
+    } else if death_like && let Some(f) = ev.remembrance.first() {
+        hard = true;
+        risk(
+            &mut rs,
+            Weight::Decisive,
+            ReasonCode::TragedyAnniversary,
+            0.9,
+            format!(
+                "remembrance of a tragedy: {:?} in the {}",
+                f.term,
+                f.source.describe()
+            ),
+        );
+    }
+    // Grief: decisive when strong, repeated, or about death.
+    let sample_grief = ev
+        .grief
+        .iter()
+        .filter(|(f, _)| matches!(f.source, Source::Sample(_)))
+        .count();
+    let counts = |strong: bool, src: Source| {
+        strong && (!matches!(src, Source::Sample(_)) || sample_grief >= 2)
+    };
+    if let Some((f, _)) = ev.grief.iter().find(|(f, s)| counts(*s, f.source)) {
+        hard = true;
+        risk(
+            &mut rs,
+            Weight::Decisive,
+            ReasonCode::GriefOrOutrage,
+            0.9,
+            format!("grief: {:?} in the {}", f.term, f.source.describe()),
+        );
+    } else if let Some((f, _)) = ev.grief.first() {
+        if ev.grief.len() >= 2 || death_like {
+            hard = true;
+            risk(
+                &mut rs,
+                Weight::Decisive,
+                ReasonCode::GriefOrOutrage,
+                0.9,
+                format!("grief: {:?} and {} more cue(s)", f.term, ev.grief.len() - 1),
+            );
+        } else {
+            risk(
+                &mut rs,
+                Weight::Factor,
+                ReasonCode::GriefOrOutrage,
+                0.4,
+                format!(
+                    "possible grief: {:?} in the {}",
+                    f.term,
+                    f.source.describe()
+                ),
+            );
+        }
+    }
+    // Outrage not aimed at the brand.
+    let aimed_at_brand = addressed || named_in_event;
+    let outrage_cue = ev
+        .outrage
+        .iter()
+        .find(|f| !matches!(f.source, Source::Sample(_)))
+        .or_else(|| {
+            let posts = ev
+                .outrage
+                .iter()
+                .filter(|f| matches!(f.source, Source::Sample(_)))
+                .count();
+            if posts >= 2 { ev.outrage.first() } else { None }
+        });
+    if !aimed_at_brand && (outrage_cue.is_some() || ev.sentiment <= -0.5) {
+        let detail = match outrage_cue {
+            Some(f) => format!("outrage: {:?} in the {}", f.term, f.source.describe()),
+            None => format!(
+                "negative sentiment {:.2} not aimed at the brand",
+                ev.sentiment
+            ),
+        };
+        risk(
+            &mut rs,
+            Weight::Factor,
+            ReasonCode::GriefOrOutrage,
+            0.35,
+            detail,
+        );
+    }
+    // Criticism of the brand that was not addressed to it.
+    if !addressed
+        && named_in_event
+        && (ev.sentiment <= -0.3 || e.kind == EventKind::Complaint || outrage_cue.is_some())
+    {
+        review_cap = true;
+        risk(
+            &mut rs,
+            Weight::Cap,
+            ReasonCode::NegativeSentiment,
+            0.3,
+            format!(
+                "criticism of the brand not addressed to it (sentiment {:.2})",
+                ev.sentiment
+            ),
+        );
+    }
+    // The brand's own crisis: many negative posts about it.
+    let hashtag_named = hits.names.iter().any(|(_, s)| *s == Source::Hashtag);
+    let about_brand: Vec<usize> = if hashtag_named {
+        (0..ev.sample_sentiments.len()).collect()
+    } else {
+        hits.name_posts.clone()
+    };
+    let negative = about_brand
+        .iter()
+        .filter(|i| {
+            ev.sample_sentiments.get(**i).is_some_and(|s| *s <= -0.3)
+                || ev.outrage.iter().any(|f| f.source == Source::Sample(**i))
+        })
+        .count();
+    let crowd = matches!(
+        e.kind,
+        EventKind::TrendingTopic
+            | EventKind::News
+            | EventKind::BrandMention
+            | EventKind::Conversation
+            | EventKind::CulturalMoment
+    );
+    let crisis = if about_brand.len() >= 3 && negative as f64 >= 0.3 * about_brand.len() as f64 {
+        Some(format!(
+            "{negative} of {} posts about the brand are negative",
+            about_brand.len()
+        ))
+    } else if crowd
+        && !addressed
+        && named_in_event
+        && ev.sample_sentiments.is_empty()
+        && ev.sentiment <= -0.3
+        && matches!(e.kind, EventKind::TrendingTopic | EventKind::News)
+    {
+        Some(format!(
+            "negative {:?} about the brand (sentiment {:.2})",
+            e.kind, ev.sentiment
+        ))
+    } else {
+        None
+    };
+    if let Some(detail) = crisis {
+        review_cap = true;
+        risk(&mut rs, Weight::Cap, ReasonCode::BrandCrisis, 0.5, detail);
+    }
+    // Unsolicited entry.
+    if addressed {
+        rs.add(
+            Weight::Note,
+            ReasonCode::Solicited,
+            Factor::Risk,
+            -0.15,
+            "the author addressed the brand".into(),
+        );
+    } else {
+        let r = match e.kind {
+            EventKind::Conversation => 0.45,
+            EventKind::Complaint | EventKind::Question => 0.3,
+            EventKind::BrandMention | EventKind::Praise => 0.15,
+            _ => 0.0,
+        };
+        if r > 0.0 {
+            let w = if e.kind == EventKind::Conversation {
+                Weight::Decisive
+            } else {
+                Weight::Factor
+            };
+            risk(
+                &mut rs,
+                w,
+                ReasonCode::Unsolicited,
+                r,
+                format!("{:?} not addressed to the brand", e.kind),
+            );
+        }
+    }
+    if !named_in_event
+        && !addressed
+        && let Some((i, src)) = hits.competitors.first()
+    {
+        review_cap = true;
+        risk(
+            &mut rs,
+            Weight::Cap,
+            ReasonCode::CompetitorConversation,
+            0.3,
+            format!(
+                "competitor {:?} in the {}",
+                prof.competitors.get(*i).map(String::as_str).unwrap_or(""),
+                src.describe()
+            ),
+        );
+    }
+    if let Some(a) = &e.author {
+        let b = unit(a.bot_likelihood);
+        if b >= 0.5 {
+            review_cap = true;
+            risk(
+                &mut rs,
+                Weight::Cap,
+                ReasonCode::LowAuthenticity,
+                0.6 * b,
+                format!("author bot likelihood {b:.2}"),
+            );
+        }
+    }
+    let caps = prof.frequency_caps;
+    let c = g.counts;
+    for (count, cap, what) in [
+        (c.author_today, caps.per_author_per_day, "author today"),
+        (
+            c.conversation_today,
+            caps.per_conversation_per_day,
+            "conversation today",
+        ),
+        (
+            c.brand_last_hour,
+            caps.per_brand_per_hour,
+            "brand in the last hour",
+        ),
+    ] {
+        if cap > 0 && count >= cap {
+            if care {
+                review_cap = true
+            } else {
+                listen_cap = true
+            }
+            risk(
+                &mut rs,
+                Weight::Cap,
+                ReasonCode::FrequencyCap,
+                0.3,
+                format!("{count} engagements with this {what} (cap {cap})"),
+            );
+        }
+    }
+    if matches!(mode, EngagementMode::CustomerCare | EngagementMode::Reply)
+        && (e.kind == EventKind::Complaint || ev.sentiment <= -0.3)
+        && let Some(why) = high_reach(ev)
+    {
+        review_cap = true;
+        risk(&mut rs, Weight::Cap, ReasonCode::HighReach, 0.3, why);
+    }
+    let debated = ev
+        .sensitive
+        .iter()
+        .find(|d| d.category == SensitiveCategory::DebatedSocialIssues && d.level >= Level::Medium);
+    if let Some(f) = ev.values.first() {
+        review_cap = true;
+        risk(
+            &mut rs,
+            Weight::Cap,
+            ReasonCode::ValuesMoment,
+            0.35,
+            format!("values moment: {:?} in the {}", f.term, f.source.describe()),
+        );
+    } else if let Some(d) = debated {
+        review_cap = true;
+        risk(
+            &mut rs,
+            Weight::Cap,
+            ReasonCode::ValuesMoment,
+            0.2,
+            format!("debated issue: {:?} in the {}", d.term, d.source.describe()),
+        );
+    }
+    if let Some(f) = ev.echo.first() {
+        review_cap = true;
+        risk(
+            &mut rs,
+            Weight::Cap,
+            ReasonCode::EchoTrap,
+            0.5,
+            format!(
+                "asks the brand to repeat user text: {:?} in the {}",
+                f.term,
+                f.source.describe()
+            ),
+        );
+    }
+    if let Some(name) = &entity_collision {
+        review_cap = true;
+        risk(
+            &mut rs,
+            Weight::Cap,
+            ReasonCode::EntityCollision,
+            0.3,
+            format!("{name:?} is also a named entity of this story"),
+        );
+    }
+
+    // Blocked terms and topics, blackouts.
+    for (i, src) in &hits.blocked {
+        hard = true;
+        let t = prof.blocked_terms.get(*i).map(String::as_str).unwrap_or("");
+        rs.add(
+            Weight::Decisive,
+            ReasonCode::BlockedTerm,
+            Factor::Decision,
+            -1.0,
+            format!("blocked term {t:?} in the {}", src.describe()),
+        );
+    }
+    for (i, src) in &hits.blocked_topics {
+        hard = true;
+        let t = prof
+            .blocked_topics
+            .get(*i)
+            .map(String::as_str)
+            .unwrap_or("");
+        rs.add(
+            Weight::Decisive,
+            ReasonCode::BlockedTopic,
+            Factor::Decision,
+            -1.0,
+            format!("blocked topic {t:?} in the {}", src.describe()),
+        );
+    }
+    for b in g.blackouts {
+        let brand_ok = b.brand_id.is_empty() || b.brand_id == prof.brand_id;
+        let applies = match b.scope {
+            BlackoutScope::Global => true,
+            BlackoutScope::Brand => b.brand_id == prof.brand_id,
+            BlackoutScope::Region => {
+                brand_ok
+                    && !b.region.trim().is_empty()
+                    && b.region
+                        .trim()
+                        .eq_ignore_ascii_case(e.audience_region.trim())
+            }
+            BlackoutScope::Topic => {
+                brand_ok && b.terms.iter().any(|t| blackout_term_matches(ev, t))
+            }
+        };
+        if applies {
+            hard = true;
+            rs.add(
+                Weight::Decisive,
+                ReasonCode::BlackoutActive,
+                Factor::Decision,
+                -1.0,
+                format!("blackout {} ({:?}): {}", b.id, b.scope, b.reason),
+            );
+        }
+    }
+
+    if quiet {
+        risks.push(0.2);
+    }
+    let mut risk_v = saturate(risks.iter().copied());
+    if addressed {
+        risk_v *= 0.85;
+    }
+    let risk_v = unit(risk_v);
+
+    // ---- confidence inputs
+    let low_conf = e.kind == EventKind::TrendingTopic
+        && e.sample_posts.is_empty()
+        && ev.token_count < 5
+        && !addressed;
+    if low_conf {
+        review_cap = true;
+        rs.add(
+            Weight::Cap,
+            ReasonCode::LowConfidence,
+            Factor::Decision,
+            -0.2,
+            "trend without sample posts or text: what is said under it is unknown".into(),
+        );
+    }
+
+    // ---- decision
+    let decision = if hard {
+        Decision::Decline
+    } else if relevance < th.relevance_min {
+        rs.add(
+            Weight::Decisive,
+            ReasonCode::OffPlatform,
+            Factor::Relevance,
+            -(th.relevance_min - relevance),
+            format!(
+                "relevance {relevance:.2} below {:.2}: nothing of the brand's platform",
+                th.relevance_min
+            ),
+        );
+        Decision::Decline
+    } else if stale
+        || (quiet && !care)
+        || risk_v >= th.risk_listen
+        || listen_cap
+        || (e.kind == EventKind::Conversation && !addressed)
+    {
+        if risk_v >= th.risk_listen {
+            // The risk reasons themselves explain a LISTEN for risk.
+            for (w, r) in &mut rs.0 {
+                if r.factor == Factor::Risk && r.contribution >= 0.3 && *w < Weight::Decisive {
+                    *w = Weight::Decisive;
+                }
+            }
+        }
+        Decision::Listen
+    } else if relevance >= th.relevance_engage
+        && timing >= th.timing_engage
+        && risk_v <= th.risk_engage
+        && !review_cap
+    {
+        Decision::Engage
+    } else {
+        Decision::Review
+    };
+    if decision == Decision::Listen && listen_cap {
+        rs.promote(ReasonCode::FrequencyCap, Weight::Decisive);
+    }
+    if decision != Decision::Decline
+        && !rs.has(ReasonCode::OffPlatform)
+        && relevance < th.relevance_engage
+    {
+        rs.add(
+            Weight::Factor,
+            ReasonCode::OffPlatform,
+            Factor::Relevance,
+            -(th.relevance_engage - relevance),
+            format!(
+                "relevance {relevance:.2} below {:.2} needed to engage",
+                th.relevance_engage
+            ),
+        );
+    }
+
+    // ---- respond_by and max_review_latency from the same curve
+    let solve = |tau: f64| -> Option<Timestamp> {
+        if wf <= tau || tau <= 0.0 {
+            return None;
+        }
+        add_secs(e.occurred_at, half * (wf / tau).log2())
+    };
+    let stale_after_review = rs.has(ReasonCode::StaleAfterReview);
+    let deadline = match decision {
+        Decision::Engage => solve(th.timing_engage),
+        Decision::Review => solve(th.timing_min),
+        Decision::Listen if stale_after_review => {
+            solve(th.timing_engage).or_else(|| solve(th.timing_min))
+        }
+        _ => None,
+    };
+    let respond_by = match decision {
+        Decision::Engage | Decision::Review => deadline.filter(|d| *d >= now),
+        _ => None,
+    };
+    let max_review_latency = deadline.and_then(|d| {
+        let s = secs_between(now, d);
+        (s > 0.0).then(|| Duration::from_secs_f64(s.min(1e12)))
+    });
+
+    let recommended_mode = match decision {
+        Decision::Engage | Decision::Review => mode,
+        _ => EngagementMode::None,
+    };
+    let opportunity = if decision == Decision::Decline {
+        0.0
+    } else {
+        unit(relevance * timing * (1.0 - risk_v))
+    };
+    let margin = match decision {
+        Decision::Decline if hard => 1.0,
+        Decision::Decline => (th.relevance_min - relevance) / th.relevance_min,
+        Decision::Listen => 0.5,
+        Decision::Engage => ((relevance - th.relevance_engage) / (1.0 - th.relevance_engage))
+            .min((timing - th.timing_engage) / (1.0 - th.timing_engage))
+            .min((th.risk_engage - risk_v) / th.risk_engage),
+        Decision::Review => 0.3,
+    };
+    let mut confidence = 0.4 + 0.25 * unit(margin);
+    if ev.token_count >= 5 {
+        confidence += 0.15;
+    }
+    if !e.sample_posts.is_empty() || addressed {
+        confidence += 0.1;
+    }
+    if !e.topics.is_empty()
+        || !e.embedding.is_empty()
+        || ev.sentiment_upstream
+        || !e.sensitivity_labels.is_empty()
+    {
+        confidence += 0.1;
+    }
+    if low_conf {
+        confidence -= 0.2;
+    }
+
+    let mut reasons = rs.0;
+    reasons.sort_by(|a, b| {
+        b.0.cmp(&a.0).then(
+            b.1.contribution
+                .abs()
+                .partial_cmp(&a.1.contribution.abs())
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
+    });
+
+    Assessment {
+        event_id: e.id.clone(),
+        brand_id: prof.brand_id.clone(),
+        relevance,
+        timing,
+        intrusiveness_risk: risk_v,
+        opportunity,
+        decision,
+        recommended_mode,
+        respond_by,
+        max_review_latency,
+        confidence: unit(confidence),
+        reasons: reasons.into_iter().map(|(_, r)| r).collect(),
+        profile_version: p.version(),
+        model_version: MODEL_VERSION.to_string(),
+        assessed_at: now,
+    }
+}
+
+/// Why a reply would reach a large audience, if it would.
+fn high_reach(ev: &AnalysedEvent) -> Option<String> {
+    let e = &ev.event;
+    if let Some(a) = &e.author
+        && (a.follower_count >= 50_000 || (a.verified && a.follower_count >= 10_000))
+    {
+        return Some(format!(
+            "author has {} followers{}",
+            a.follower_count,
+            if a.verified { " (verified)" } else { "" }
+        ));
+    }
+    if let Some(v) = &e.velocity
+        && v.mentions_per_minute >= 5.0
+    {
+        return Some(format!(
+            "going viral: {:.0} mentions per minute",
+            v.mentions_per_minute
+        ));
+    }
+    None
+}
+
+fn blackout_term_matches(ev: &AnalysedEvent, term: &str) -> bool {
+    let form = ev.form;
+    let p = pattern(term, form);
+    if p.is_empty() {
+        return false;
+    }
+    let p = if form == Form::Raw {
+        p
+    } else {
+        pattern(term, Form::English)
+    };
+    ev.main.contains_pattern(&p)
+        || ev.samples.contains_pattern(&p)
+        || ev.topics.contains_pattern(&p)
+}

@@ -1,0 +1,227 @@
+//! `kairos.v1.GuardrailService`.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tonic::{Request, Response, Status};
+
+use super::convert::{
+    blackout_in, blackout_out, decision_in, decision_record_out, engagement_in, engagement_out,
+    timestamp_in,
+};
+use super::observe;
+use super::pb;
+use super::pb::guardrail_service_server::GuardrailService;
+use super::profiles::{decode_token, encode_token, page_size};
+use crate::core::validate::validate_brand_id;
+use crate::error::Error;
+use crate::guardrails::{Blackouts, EngagementIndex};
+use crate::ids::IdGen;
+use crate::metrics::Metrics;
+use crate::scoring::Scorer;
+use crate::store::{DecisionQuery, Store};
+
+pub struct GuardrailApi {
+    store: Arc<dyn Store>,
+    blackouts: Arc<Blackouts>,
+    engagements: Arc<EngagementIndex>,
+    scorer: Arc<Scorer>,
+    metrics: Arc<Metrics>,
+    blackout_ids: IdGen,
+    engagement_ids: IdGen,
+}
+
+impl GuardrailApi {
+    pub fn new(store: Arc<dyn Store>, scorer: Arc<Scorer>) -> Self {
+        Self {
+            store,
+            blackouts: scorer.blackouts.clone(),
+            engagements: scorer.engagements.clone(),
+            metrics: scorer.metrics.clone(),
+            scorer,
+            blackout_ids: IdGen::new("bo"),
+            engagement_ids: IdGen::new("en"),
+        }
+    }
+}
+
+/// `<micros>:<id>` keys for newest-first keyset pages.
+fn time_key(t: Timestamp, id: &str) -> String {
+    format!("{}:{id}", t.as_microsecond())
+}
+
+fn parse_time_key(key: &str) -> Result<(Timestamp, String), Error> {
+    let bad = || Error::invalid("page_token", "malformed page token");
+    let (us, id) = key.split_once(':').ok_or_else(bad)?;
+    let us: i64 = us.parse().map_err(|_| bad())?;
+    let t = Timestamp::from_microsecond(us).map_err(|_| bad())?;
+    Ok((t, id.to_string()))
+}
+
+#[tonic::async_trait]
+impl GuardrailService for GuardrailApi {
+    async fn create_blackout(
+        &self,
+        request: Request<pb::CreateBlackoutRequest>,
+    ) -> Result<Response<pb::CreateBlackoutResponse>, Status> {
+        let req = request.into_inner();
+        let brand = req.blackout.as_ref().map_or("", |b| b.brand_id.as_str());
+        observe("CreateBlackout", brand, async {
+            let b = req
+                .blackout
+                .as_ref()
+                .ok_or_else(|| Error::invalid("blackout", "must be set"))?;
+            let now = Timestamp::now();
+            let blackout = blackout_in(b, self.blackout_ids.next(now), now)
+                .map_err(|e| e.within("blackout"))?;
+            self.blackouts.create(&blackout).await?;
+            tracing::warn!(
+                id = %blackout.id,
+                scope = ?blackout.scope,
+                brand_id = %blackout.brand_id,
+                reason = %blackout.reason,
+                "blackout created"
+            );
+            Ok(pb::CreateBlackoutResponse {
+                blackout: Some(blackout_out(&blackout)),
+            })
+        })
+        .await
+    }
+
+    async fn list_blackouts(
+        &self,
+        request: Request<pb::ListBlackoutsRequest>,
+    ) -> Result<Response<pb::ListBlackoutsResponse>, Status> {
+        let req = request.into_inner();
+        observe("ListBlackouts", "", async {
+            let size = page_size(req.page_size);
+            let after = decode_token("blackout", &req.page_token)?
+                .map(|k| parse_time_key(&k))
+                .transpose()?;
+            let now = Timestamp::now();
+            let all = self.blackouts.all();
+            let mut page: Vec<&crate::core::model::Blackout> = all
+                .iter()
+                .filter(|b| req.include_expired || b.ends_at.is_none_or(|e| now < e))
+                .filter(|b| match &after {
+                    None => true,
+                    Some((t, id)) => (b.created_at, b.id.as_str()) < (*t, id.as_str()),
+                })
+                .take(size + 1)
+                .collect();
+            let next_page_token = if page.len() > size {
+                page.truncate(size);
+                page.last()
+                    .map(|b| encode_token("blackout", &time_key(b.created_at, &b.id)))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            Ok(pb::ListBlackoutsResponse {
+                blackouts: page.into_iter().map(blackout_out).collect(),
+                next_page_token,
+            })
+        })
+        .await
+    }
+
+    async fn delete_blackout(
+        &self,
+        request: Request<pb::DeleteBlackoutRequest>,
+    ) -> Result<Response<pb::DeleteBlackoutResponse>, Status> {
+        let req = request.into_inner();
+        observe("DeleteBlackout", "", async {
+            if req.id.is_empty() {
+                return Err(Error::invalid("id", "must not be empty"));
+            }
+            if !self.blackouts.delete(&req.id).await? {
+                return Err(Error::NotFound {
+                    what: "blackout",
+                    id: req.id.clone(),
+                });
+            }
+            tracing::warn!(id = %req.id, "blackout deleted");
+            Ok(pb::DeleteBlackoutResponse {})
+        })
+        .await
+    }
+
+    async fn record_engagement(
+        &self,
+        request: Request<pb::RecordEngagementRequest>,
+    ) -> Result<Response<pb::RecordEngagementResponse>, Status> {
+        let req = request.into_inner();
+        let brand = req.engagement.as_ref().map_or("", |e| e.brand_id.as_str());
+        observe("RecordEngagement", brand, async {
+            let e = req
+                .engagement
+                .as_ref()
+                .ok_or_else(|| Error::invalid("engagement", "must be set"))?;
+            let now = Timestamp::now();
+            let engagement = engagement_in(e, self.engagement_ids.next(now), now)
+                .map_err(|e| e.within("engagement"))?;
+            // An engagement for a brand nobody loaded is almost always a typo.
+            self.scorer.profile(&engagement.brand_id).await?;
+            self.engagements.record(&engagement).await?;
+            Metrics::inc(&self.metrics.engagements_recorded);
+            Ok(pb::RecordEngagementResponse {
+                engagement: Some(engagement_out(&engagement)),
+            })
+        })
+        .await
+    }
+
+    async fn list_decisions(
+        &self,
+        request: Request<pb::ListDecisionsRequest>,
+    ) -> Result<Response<pb::ListDecisionsResponse>, Status> {
+        let req = request.into_inner();
+        observe("ListDecisions", &req.brand_id, async {
+            if !req.brand_id.is_empty() {
+                validate_brand_id(&req.brand_id, "brand_id")?;
+            }
+            let size = page_size(req.page_size);
+            let since = req
+                .since
+                .as_ref()
+                .map(|t| timestamp_in(t, "since"))
+                .transpose()?;
+            let until = req
+                .until
+                .as_ref()
+                .map(|t| timestamp_in(t, "until"))
+                .transpose()?;
+            let before = decode_token("decision", &req.page_token)?
+                .map(|k| parse_time_key(&k))
+                .transpose()?;
+            let query = DecisionQuery {
+                brand_id: (!req.brand_id.is_empty()).then(|| req.brand_id.clone()),
+                since,
+                until,
+                decision: decision_in(req.decision, "decision")?,
+                before,
+                limit: size + 1,
+            };
+            let mut rows = self.store.query_decisions(&query).await?;
+            let next_page_token = if rows.len() > size {
+                rows.truncate(size);
+                rows.last()
+                    .map(|r| {
+                        encode_token(
+                            "decision",
+                            &time_key(r.assessment.assessed_at, &r.decision_id),
+                        )
+                    })
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            Ok(pb::ListDecisionsResponse {
+                decisions: rows.iter().map(decision_record_out).collect(),
+                next_page_token,
+            })
+        })
+        .await
+    }
+}

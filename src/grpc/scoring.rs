@@ -1,0 +1,475 @@
+//! `kairos.v1.ScoringService`.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use prost::Message;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::convert::{assessment_out, event_in, timestamp_in};
+use super::observe;
+use super::pb;
+use super::pb::scoring_service_server::ScoringService;
+use super::status::item_error;
+use crate::core::model::{Blackout, EngagementCounts, Event};
+use crate::core::validate::validate_brand_id;
+use crate::core::{AnalysedEvent, CompiledProfile, analyse};
+use crate::error::Error;
+use crate::scoring::{Scored, Scorer};
+use crate::store::Store;
+
+/// Most (event, brand) pairs in one ScoreBatch call. A response this size
+/// can pass 4 MiB: callers raise their client's decode limit for big batches.
+pub const MAX_BATCH_PAIRS: usize = 10_000;
+pub const MAX_BATCH_EVENTS: usize = 1_000;
+pub const MAX_BATCH_BRANDS: usize = 1_000;
+pub const MAX_RANK_BRANDS: usize = 10_000;
+pub const DEFAULT_K: usize = 10;
+pub const MAX_K: usize = 1_000;
+/// Batches with more pairs than this are scored on the blocking pool, so a
+/// big batch never stalls the reactor that serves other RPCs.
+pub const INLINE_PAIRS: usize = 64;
+/// In-flight responses per ScoreStream: a slow reader stops the server from
+/// reading further requests instead of growing a queue.
+const STREAM_BUFFER: usize = 64;
+const RANK_PAGE: usize = 500;
+
+pub struct ScoringApi {
+    scorer: Arc<Scorer>,
+    store: Arc<dyn Store>,
+}
+
+impl ScoringApi {
+    pub fn new(scorer: Arc<Scorer>, store: Arc<dyn Store>) -> Self {
+        Self { scorer, store }
+    }
+}
+
+fn digest(event: &pb::Event) -> String {
+    let bytes = event.encode_to_vec();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn now_or(t: Option<&prost_types::Timestamp>) -> Result<Timestamp, Error> {
+    Ok(match t {
+        Some(t) => timestamp_in(t, "now")?,
+        None => Timestamp::now(),
+    })
+}
+
+fn event_or(e: Option<&pb::Event>, field: &str) -> Result<Event, Error> {
+    let e = e.ok_or_else(|| Error::invalid(field, "must be set"))?;
+    Ok(event_in(e).map_err(|v| v.within(field))?)
+}
+
+fn scored_out(s: Scored, request_id: &str) -> pb::Assessment {
+    let mut a = assessment_out(&s.assessment, s.decision_id, request_id.to_string());
+    a.decision_logged = s.logged;
+    a
+}
+
+/// Scores one request-shaped input (Score and ScoreStream share it).
+async fn score_request(
+    scorer: &Scorer,
+    request_id: &str,
+    event: Option<&pb::Event>,
+    brand_id: &str,
+    now: Option<&prost_types::Timestamp>,
+    log: bool,
+) -> Result<pb::Assessment, Error> {
+    validate_brand_id(brand_id, "brand_id")?;
+    let now = now_or(now)?;
+    let domain = event_or(event, "event")?;
+    let analysed = analyse(&domain);
+    let assessment = scorer.assess_one(&domain, &analysed, brand_id, now).await?;
+    let scored = scorer.finish(assessment, request_id, log, || {
+        event.map(digest).unwrap_or_default()
+    });
+    Ok(scored_out(scored, request_id))
+}
+
+/// Work for the pure part of a batch, owned so it can move to the
+/// blocking pool.
+struct BatchWork {
+    /// None for events that failed validation (their pairs carry the error).
+    analysed: Vec<Option<AnalysedEvent>>,
+    profiles: Vec<Option<Arc<CompiledProfile>>>,
+    counts: Vec<EngagementCounts>,
+    blackouts: Vec<Blackout>,
+    now: Timestamp,
+}
+
+impl BatchWork {
+    fn run(&self, scorer: &Scorer) -> Vec<Option<crate::core::model::Assessment>> {
+        let nb = self.profiles.len();
+        let mut out = Vec::with_capacity(self.analysed.len() * nb);
+        for (ei, analysed) in self.analysed.iter().enumerate() {
+            for (bi, profile) in self.profiles.iter().enumerate() {
+                out.push(match (analysed, profile) {
+                    (Some(a), Some(p)) => Some(scorer.assess(
+                        a,
+                        p,
+                        &self.blackouts,
+                        self.counts[ei * nb + bi],
+                        self.now,
+                    )),
+                    _ => None,
+                });
+            }
+        }
+        out
+    }
+}
+
+#[tonic::async_trait]
+impl ScoringService for ScoringApi {
+    async fn score(
+        &self,
+        request: Request<pb::ScoreRequest>,
+    ) -> Result<Response<pb::ScoreResponse>, Status> {
+        let req = request.into_inner();
+        observe("Score", &req.brand_id, async {
+            let assessment = score_request(
+                &self.scorer,
+                &req.request_id,
+                req.event.as_ref(),
+                &req.brand_id,
+                req.now.as_ref(),
+                req.log_decision,
+            )
+            .await?;
+            Ok(pb::ScoreResponse {
+                assessment: Some(assessment),
+            })
+        })
+        .await
+    }
+
+    async fn score_batch(
+        &self,
+        request: Request<pb::ScoreBatchRequest>,
+    ) -> Result<Response<pb::ScoreBatchResponse>, Status> {
+        let req = request.into_inner();
+        observe("ScoreBatch", "", async {
+            let (ne, nb) = (req.events.len(), req.brand_ids.len());
+            if ne > MAX_BATCH_EVENTS {
+                return Err(Error::invalid(
+                    "events",
+                    format!("at most {MAX_BATCH_EVENTS} events per call, got {ne}"),
+                ));
+            }
+            if nb > MAX_BATCH_BRANDS {
+                return Err(Error::invalid(
+                    "brand_ids",
+                    format!("at most {MAX_BATCH_BRANDS} brands per call, got {nb}"),
+                ));
+            }
+            if ne * nb > MAX_BATCH_PAIRS {
+                return Err(Error::invalid(
+                    "events",
+                    format!(
+                        "at most {MAX_BATCH_PAIRS} pairs (events x brand_ids) per call, got {}",
+                        ne * nb
+                    ),
+                ));
+            }
+            let now = now_or(req.now.as_ref())?;
+            // Per-event and per-brand problems become per-pair errors.
+            let mut events: Vec<Result<Event, Error>> = Vec::with_capacity(ne);
+            for (i, e) in req.events.iter().enumerate() {
+                events
+                    .push(event_in(e).map_err(|v| Error::from(v.within(&format!("events[{i}]")))));
+            }
+            let mut profiles: Vec<Result<Arc<CompiledProfile>, Error>> = Vec::with_capacity(nb);
+            for (i, id) in req.brand_ids.iter().enumerate() {
+                let p = match validate_brand_id(id, &format!("brand_ids[{i}]")) {
+                    Ok(()) => self.scorer.profile(id).await,
+                    Err(v) => Err(v.into()),
+                };
+                profiles.push(p);
+            }
+            let mut counts = Vec::with_capacity(ne * nb);
+            for e in &events {
+                for p in &profiles {
+                    counts.push(match (e, p) {
+                        (Ok(e), Ok(p)) => self.scorer.counts(p, e, now).await?,
+                        _ => EngagementCounts::default(),
+                    });
+                }
+            }
+            let analysed: Vec<Option<AnalysedEvent>> = events
+                .iter()
+                .map(|e| e.as_ref().ok().map(analyse))
+                .collect();
+            let work = BatchWork {
+                analysed,
+                profiles: profiles.iter().map(|p| p.as_ref().ok().cloned()).collect(),
+                counts,
+                blackouts: self.scorer.active_blackouts(now),
+                now,
+            };
+            let assessed = if ne * nb > INLINE_PAIRS {
+                let scorer = self.scorer.clone();
+                let work = Arc::new(work);
+                tokio::task::spawn_blocking(move || work.run(&scorer))
+                    .await
+                    .map_err(|e| Error::Internal(Box::new(e)))?
+            } else {
+                work.run(&self.scorer)
+            };
+
+            let mut results = Vec::with_capacity(ne * nb);
+            let mut assessed = assessed.into_iter();
+            for (ei, e) in req.events.iter().enumerate() {
+                for (bi, brand_id) in req.brand_ids.iter().enumerate() {
+                    let a = assessed.next().flatten();
+                    let result = match (&events[ei], &profiles[bi], a) {
+                        (Err(err), _, _) => {
+                            pb::pair_result::Result::Error(item_error(clone_err(err)))
+                        }
+                        (_, Err(err), _) => {
+                            pb::pair_result::Result::Error(item_error(clone_err(err)))
+                        }
+                        (Ok(_), Ok(_), Some(a)) => {
+                            let scored = self.scorer.finish(a, "", req.log_decision, || digest(e));
+                            pb::pair_result::Result::Assessment(scored_out(scored, ""))
+                        }
+                        (Ok(_), Ok(_), None) => pb::pair_result::Result::Error(item_error(
+                            Error::Internal("pair was not assessed".into()),
+                        )),
+                    };
+                    results.push(pb::PairResult {
+                        event_id: e.id.clone(),
+                        brand_id: brand_id.clone(),
+                        result: Some(result),
+                    });
+                }
+            }
+            Ok(pb::ScoreBatchResponse { results })
+        })
+        .await
+    }
+
+    type ScoreStreamStream = ReceiverStream<Result<pb::ScoreStreamResponse, Status>>;
+
+    async fn score_stream(
+        &self,
+        request: Request<Streaming<pb::ScoreStreamRequest>>,
+    ) -> Result<Response<Self::ScoreStreamStream>, Status> {
+        let mut inbound = request.into_inner();
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        let scorer = self.scorer.clone();
+        tokio::spawn(async move {
+            while let Some(item) = inbound.next().await {
+                let item = match item {
+                    Ok(item) => item,
+                    // The client went away or sent garbage: end the stream.
+                    Err(status) => {
+                        let _ = tx.send(Err(status)).await;
+                        break;
+                    }
+                };
+                let result = match score_request(
+                    &scorer,
+                    &item.request_id,
+                    item.event.as_ref(),
+                    &item.brand_id,
+                    item.now.as_ref(),
+                    item.log_decision,
+                )
+                .await
+                {
+                    Ok(a) => pb::score_stream_response::Result::Assessment(a),
+                    Err(e) => pb::score_stream_response::Result::Error(item_error(e)),
+                };
+                let resp = pb::ScoreStreamResponse {
+                    request_id: item.request_id,
+                    result: Some(result),
+                };
+                // Waits while the client is not reading: backpressure.
+                if tx.send(Ok(resp)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn rank_brands(
+        &self,
+        request: Request<pb::RankBrandsRequest>,
+    ) -> Result<Response<pb::RankBrandsResponse>, Status> {
+        let req = request.into_inner();
+        observe("RankBrands", "", async {
+            let k = match req.k as usize {
+                0 => DEFAULT_K,
+                k if k > MAX_K => {
+                    return Err(Error::invalid(
+                        "k",
+                        format!("must be at most {MAX_K}, got {k}"),
+                    ));
+                }
+                k => k,
+            };
+            if req.brand_ids.len() > MAX_RANK_BRANDS {
+                return Err(Error::invalid(
+                    "brand_ids",
+                    format!(
+                        "at most {MAX_RANK_BRANDS} brands, got {}",
+                        req.brand_ids.len()
+                    ),
+                ));
+            }
+            for (i, id) in req.brand_ids.iter().enumerate() {
+                validate_brand_id(id, &format!("brand_ids[{i}]"))?;
+            }
+            let now = now_or(req.now.as_ref())?;
+            let event = event_or(req.event.as_ref(), "event")?;
+            let analysed = analyse(&event);
+            let blackouts = self.scorer.active_blackouts(now);
+            let mut top = TopK::new(k);
+
+            let mut score_brand = async |profile: Arc<CompiledProfile>| -> Result<(), Error> {
+                let counts = self.scorer.counts(&profile, &event, now).await?;
+                top.offer(
+                    self.scorer
+                        .assess(&analysed, &profile, &blackouts, counts, now),
+                );
+                Ok(())
+            };
+            if req.brand_ids.is_empty() {
+                // Every stored brand, a page at a time so memory stays bounded.
+                let mut after: Option<String> = None;
+                loop {
+                    let page = self
+                        .store
+                        .list_profiles(after.as_deref(), RANK_PAGE)
+                        .await?;
+                    let Some(last) = page.last() else { break };
+                    after = Some(last.profile.brand_id.clone());
+                    let full = page.len() == RANK_PAGE;
+                    for stored in page {
+                        // Through the cache: compiled once, reused by Score.
+                        match self.scorer.profile(&stored.profile.brand_id).await {
+                            Ok(p) => score_brand(p).await?,
+                            Err(Error::NotFound { .. }) => {} // deleted meanwhile
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+            } else {
+                for id in &req.brand_ids {
+                    match self.scorer.profile(id).await {
+                        Ok(p) => score_brand(p).await?,
+                        // An unknown brand cannot rank; the others still do.
+                        Err(Error::NotFound { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            let event_pb = req.event.as_ref();
+            let ranked = top
+                .into_sorted()
+                .into_iter()
+                .map(|a| {
+                    let scored = self.scorer.finish(a, "", req.log_decision, || {
+                        event_pb.map(digest).unwrap_or_default()
+                    });
+                    scored_out(scored, "")
+                })
+                .collect();
+            Ok(pb::RankBrandsResponse { ranked })
+        })
+        .await
+    }
+}
+
+fn clone_err(e: &Error) -> Error {
+    match e {
+        Error::InvalidArgument(v) => Error::InvalidArgument(v.clone()),
+        Error::NotFound { what, id } => Error::NotFound {
+            what,
+            id: id.clone(),
+        },
+        Error::FailedPrecondition { reason, message } => Error::FailedPrecondition {
+            reason,
+            message: message.clone(),
+        },
+        Error::Internal(inner) => Error::Internal(inner.to_string().into()),
+    }
+}
+
+/// Keeps the best `k` assessments: highest opportunity, ties by brand_id
+/// ascending, so the ranking is deterministic.
+struct TopK {
+    k: usize,
+    heap: BinaryHeap<Ranked>,
+}
+
+struct Ranked(crate::core::model::Assessment);
+
+impl Ranked {
+    /// "Greater" means better.
+    fn better(&self, other: &Self) -> Ordering {
+        self.0
+            .opportunity
+            .total_cmp(&other.0.opportunity)
+            .then_with(|| other.0.brand_id.cmp(&self.0.brand_id))
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.better(other) == Ordering::Equal
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ranked {
+    /// Reversed, so the heap's top is the worst kept entry.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.better(self)
+    }
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        Self {
+            k,
+            heap: BinaryHeap::with_capacity(k + 1),
+        }
+    }
+
+    fn offer(&mut self, a: crate::core::model::Assessment) {
+        self.heap.push(Ranked(a));
+        if self.heap.len() > self.k {
+            self.heap.pop();
+        }
+    }
+
+    /// Best first.
+    fn into_sorted(self) -> Vec<crate::core::model::Assessment> {
+        // Ord is reversed, so ascending order is best first.
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|r| r.0)
+            .collect()
+    }
+}

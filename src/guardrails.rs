@@ -1,0 +1,411 @@
+//! Runtime state behind the guardrails: the active-blackout snapshot, the
+//! in-memory engagement index for frequency caps, and the asynchronous
+//! decision-log writer. The store stays the source of truth; this module
+//! keeps what scoring reads hot, so scoring never waits on the store once a
+//! brand's data is loaded.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use tokio::sync::{Mutex, mpsc};
+
+use crate::core::model::{Blackout, DecisionRecord, Engagement, EngagementCounts};
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+
+// ----- blackouts --------------------------------------------------------------
+
+/// Every stored blackout, as an immutable snapshot swapped after each change.
+pub struct Blackouts {
+    store: Arc<dyn Store>,
+    snapshot: RwLock<Arc<Vec<Blackout>>>,
+    /// Serialises changes so snapshots are swapped in commit order.
+    writes: Mutex<()>,
+}
+
+impl Blackouts {
+    pub async fn load(store: Arc<dyn Store>) -> Result<Self, StoreError> {
+        let all = store.all_blackouts().await?;
+        Ok(Self {
+            store,
+            snapshot: RwLock::new(Arc::new(all)),
+            writes: Mutex::new(()),
+        })
+    }
+
+    /// All blackouts, newest first (expired ones included).
+    pub fn all(&self) -> Arc<Vec<Blackout>> {
+        match self.snapshot.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Blackouts in force at `now`.
+    pub fn active_at(&self, now: Timestamp) -> Vec<Blackout> {
+        self.all()
+            .iter()
+            .filter(|b| b.is_active_at(now))
+            .cloned()
+            .collect()
+    }
+
+    async fn refresh(&self) -> Result<(), StoreError> {
+        let all = Arc::new(self.store.all_blackouts().await?);
+        match self.snapshot.write() {
+            Ok(mut g) => *g = all,
+            Err(poisoned) => *poisoned.into_inner() = all,
+        }
+        Ok(())
+    }
+
+    /// Stores a blackout; it applies to every request that starts after
+    /// this returns.
+    pub async fn create(&self, b: &Blackout) -> Result<(), StoreError> {
+        let _w = self.writes.lock().await;
+        self.store.insert_blackout(b).await?;
+        self.refresh().await
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let _w = self.writes.lock().await;
+        let deleted = self.store.delete_blackout(id).await?;
+        self.refresh().await?;
+        Ok(deleted)
+    }
+}
+
+// ----- engagements ------------------------------------------------------------
+
+/// One brand's engagements within the retention window, indexed for the
+/// three cap queries. Timestamps are kept sorted.
+#[derive(Default)]
+struct BrandLog {
+    all: Vec<Timestamp>,
+    by_author: HashMap<String, Vec<Timestamp>>,
+    by_conversation: HashMap<String, Vec<Timestamp>>,
+}
+
+fn insert_sorted(v: &mut Vec<Timestamp>, t: Timestamp) {
+    let i = v.partition_point(|x| *x <= t);
+    v.insert(i, t);
+}
+
+fn count_in(v: &[Timestamp], from: Timestamp, to: Timestamp) -> u32 {
+    let lo = v.partition_point(|x| *x < from);
+    let hi = v.partition_point(|x| *x < to);
+    u32::try_from(hi.saturating_sub(lo)).unwrap_or(u32::MAX)
+}
+
+impl BrandLog {
+    fn add(&mut self, e: &Engagement) {
+        insert_sorted(&mut self.all, e.at);
+        if !e.author_id.is_empty() {
+            insert_sorted(self.by_author.entry(e.author_id.clone()).or_default(), e.at);
+        }
+        if !e.conversation_id.is_empty() {
+            insert_sorted(
+                self.by_conversation
+                    .entry(e.conversation_id.clone())
+                    .or_default(),
+                e.at,
+            );
+        }
+    }
+}
+
+/// The calendar day in `tz` containing `now`, as [start, end).
+pub fn day_bounds(now: Timestamp, tz: &TimeZone) -> (Timestamp, Timestamp) {
+    let zoned = now.to_zoned(tz.clone());
+    let start = zoned.start_of_day().map(|z| z.timestamp()).unwrap_or(now);
+    let end = zoned
+        .tomorrow()
+        .and_then(|t| t.start_of_day())
+        .map(|z| z.timestamp())
+        .unwrap_or(now);
+    (start, end)
+}
+
+/// Engagement counts for frequency caps, loaded per brand on first use and
+/// kept current by `record`.
+pub struct EngagementIndex {
+    store: Arc<dyn Store>,
+    retention: Duration,
+    brands: RwLock<HashMap<String, Arc<RwLock<BrandLog>>>>,
+    /// Serialises loads with records, so a record landing while a brand is
+    /// being loaded is neither lost nor counted twice.
+    loading: Mutex<()>,
+}
+
+impl EngagementIndex {
+    pub fn new(store: Arc<dyn Store>, retention: Duration) -> Self {
+        Self {
+            store,
+            retention,
+            brands: RwLock::new(HashMap::new()),
+            loading: Mutex::new(()),
+        }
+    }
+
+    fn cached(&self, brand_id: &str) -> Option<Arc<RwLock<BrandLog>>> {
+        let map = self.brands.read().unwrap_or_else(|p| p.into_inner());
+        map.get(brand_id).cloned()
+    }
+
+    async fn ensure_loaded(
+        &self,
+        brand_id: &str,
+        now: Timestamp,
+    ) -> Result<Arc<RwLock<BrandLog>>, StoreError> {
+        if let Some(log) = self.cached(brand_id) {
+            return Ok(log);
+        }
+        let _l = self.loading.lock().await;
+        if let Some(log) = self.cached(brand_id) {
+            return Ok(log);
+        }
+        let since = now
+            .checked_sub(
+                jiff::SignedDuration::try_from(self.retention).unwrap_or(jiff::SignedDuration::MAX),
+            )
+            .unwrap_or(Timestamp::MIN);
+        let mut log = BrandLog::default();
+        for e in self.store.brand_engagements(brand_id, since).await? {
+            log.add(&e);
+        }
+        let log = Arc::new(RwLock::new(log));
+        self.brands
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(brand_id.to_string(), log.clone());
+        Ok(log)
+    }
+
+    /// Stores an engagement and counts it from the next request on.
+    pub async fn record(&self, e: &Engagement) -> Result<(), StoreError> {
+        let _l = self.loading.lock().await;
+        self.store.insert_engagement(e).await?;
+        if let Some(log) = self.cached(&e.brand_id) {
+            log.write().unwrap_or_else(|p| p.into_inner()).add(e);
+        }
+        Ok(())
+    }
+
+    /// Counts per CONTRACT.md: author and conversation over the calendar day
+    /// of `now` in `tz`, the brand over the 60 minutes before `now`.
+    pub async fn counts(
+        &self,
+        brand_id: &str,
+        author_id: &str,
+        conversation_id: &str,
+        now: Timestamp,
+        tz: &TimeZone,
+    ) -> Result<EngagementCounts, StoreError> {
+        let log = self.ensure_loaded(brand_id, now).await?;
+        let log = log.read().unwrap_or_else(|p| p.into_inner());
+        let (day_start, day_end) = day_bounds(now, tz);
+        let hour_ago = now
+            .checked_sub(jiff::SignedDuration::from_secs(3600))
+            .unwrap_or(Timestamp::MIN);
+        let by = |m: &HashMap<String, Vec<Timestamp>>, key: &str| {
+            if key.is_empty() {
+                0
+            } else {
+                m.get(key).map_or(0, |v| count_in(v, day_start, day_end))
+            }
+        };
+        Ok(EngagementCounts {
+            author_today: by(&log.by_author, author_id),
+            conversation_today: by(&log.by_conversation, conversation_id),
+            brand_last_hour: count_in(&log.all, hour_ago, now),
+        })
+    }
+
+    /// Forgets in-memory state (after retention deleted rows).
+    pub fn clear(&self) {
+        self.brands
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+// ----- decision log -------------------------------------------------------------
+
+/// A bounded queue in front of the store. Scoring never waits on it: when
+/// the queue is full the record is dropped and counted.
+pub struct DecisionLog {
+    tx: mpsc::Sender<DecisionRecord>,
+    metrics: Arc<Metrics>,
+    capacity: usize,
+}
+
+/// The background half of the decision log; `run` ends once the queue is
+/// closed and drained.
+pub struct DecisionWriter {
+    rx: mpsc::Receiver<DecisionRecord>,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    batch: usize,
+}
+
+pub fn decision_log(
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    capacity: usize,
+) -> (DecisionLog, DecisionWriter) {
+    let capacity = capacity.max(1);
+    let (tx, rx) = mpsc::channel(capacity);
+    (
+        DecisionLog {
+            tx,
+            metrics: metrics.clone(),
+            capacity,
+        },
+        DecisionWriter {
+            rx,
+            store,
+            metrics,
+            batch: 256,
+        },
+    )
+}
+
+impl DecisionLog {
+    /// Queues a record; false when it was dropped (queue full or closed).
+    pub fn submit(&self, record: DecisionRecord) -> bool {
+        match self.tx.try_send(record) {
+            Ok(()) => {
+                Metrics::inc(&self.metrics.decisions_logged);
+                true
+            }
+            Err(_) => {
+                Metrics::inc(&self.metrics.decisions_dropped);
+                false
+            }
+        }
+    }
+
+    pub fn queue_depth(&self) -> usize {
+        self.capacity.saturating_sub(self.tx.capacity())
+    }
+}
+
+impl DecisionWriter {
+    /// Writes batches until `stop` fires, then closes the queue and writes
+    /// what was already accepted.
+    pub async fn run(mut self, stop: tokio::sync::watch::Receiver<bool>) {
+        let mut stop = stop;
+        let mut buf = Vec::with_capacity(self.batch);
+        loop {
+            tokio::select! {
+                n = self.rx.recv_many(&mut buf, self.batch) => {
+                    if n == 0 {
+                        break;
+                    }
+                    self.flush(&mut buf).await;
+                }
+                _ = stop.changed() => {
+                    self.rx.close();
+                    while self.rx.recv_many(&mut buf, self.batch).await > 0 {
+                        self.flush(&mut buf).await;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    async fn flush(&self, buf: &mut Vec<DecisionRecord>) {
+        if let Err(e) = self.store.append_decisions(buf).await {
+            self.metrics
+                .decisions_write_failed
+                .fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            tracing::error!(error = %e, lost = buf.len(), "decision log write failed");
+        } else {
+            Metrics::inc(&self.metrics.decision_log_batches);
+        }
+        buf.clear();
+    }
+}
+
+// ----- retention ----------------------------------------------------------------
+
+/// Deletes engagements and decisions older than their retention, once now
+/// and then every `every`, until `stop` fires.
+pub async fn run_retention(
+    store: Arc<dyn Store>,
+    engagements: Arc<EngagementIndex>,
+    metrics: Arc<Metrics>,
+    engagement_retention: Duration,
+    decision_retention: Duration,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let now = Timestamp::now();
+        let cut = |d: Duration| {
+            jiff::SignedDuration::try_from(d)
+                .ok()
+                .and_then(|d| now.checked_sub(d).ok())
+                .unwrap_or(Timestamp::MIN)
+        };
+        match store.purge_engagements(cut(engagement_retention)).await {
+            Ok(n) if n > 0 => {
+                metrics
+                    .retention_deleted
+                    .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                engagements.clear();
+                tracing::info!(deleted = n, "engagement retention");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "engagement retention failed"),
+        }
+        match store.purge_decisions(cut(decision_retention)).await {
+            Ok(n) if n > 0 => {
+                metrics
+                    .retention_deleted
+                    .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(deleted = n, "decision log retention");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "decision log retention failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_bounds_follow_the_time_zone() {
+        let tz = TimeZone::get("America/New_York").unwrap();
+        // 2026-03-01 03:30Z is 22:30 on Feb 28 in New York (UTC-5).
+        let now: Timestamp = "2026-03-01T03:30:00Z".parse().unwrap();
+        let (s, e) = day_bounds(now, &tz);
+        assert_eq!(s.to_string(), "2026-02-28T05:00:00Z");
+        assert_eq!(e.to_string(), "2026-03-01T05:00:00Z");
+    }
+
+    #[test]
+    fn counting_uses_half_open_ranges() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let v = vec![
+            t("2026-01-01T00:00:00Z"),
+            t("2026-01-01T12:00:00Z"),
+            t("2026-01-02T00:00:00Z"),
+        ];
+        assert_eq!(
+            count_in(&v, t("2026-01-01T00:00:00Z"), t("2026-01-02T00:00:00Z")),
+            2
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! Prometheus counters and a minimal text endpoint. Hand-rolled (a few
+//! atomics and one HTTP/1.1 response) rather than a metrics stack: the
+//! service exposes a handful of counters and must not pay for more.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub assessments: AtomicU64,
+    pub decisions_logged: AtomicU64,
+    pub decisions_dropped: AtomicU64,
+    pub decisions_write_failed: AtomicU64,
+    pub decision_log_batches: AtomicU64,
+    pub engagements_recorded: AtomicU64,
+    pub retention_deleted: AtomicU64,
+}
+
+impl Metrics {
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn render(&self, cache_entries: u64, queue_depth: usize) -> String {
+        let mut out = String::new();
+        let counters: [(&str, &str, &AtomicU64); 7] = [
+            (
+                "kairos_assessments_total",
+                "assessments computed",
+                &self.assessments,
+            ),
+            (
+                "kairos_decision_log_accepted_total",
+                "assessments accepted into the decision-log queue",
+                &self.decisions_logged,
+            ),
+            (
+                "kairos_decision_log_dropped_total",
+                "assessments not logged because the queue was full",
+                &self.decisions_dropped,
+            ),
+            (
+                "kairos_decision_log_write_failed_total",
+                "accepted assessments lost to a store write error",
+                &self.decisions_write_failed,
+            ),
+            (
+                "kairos_decision_log_batches_total",
+                "batches written to the decision log",
+                &self.decision_log_batches,
+            ),
+            (
+                "kairos_engagements_recorded_total",
+                "engagements recorded",
+                &self.engagements_recorded,
+            ),
+            (
+                "kairos_retention_deleted_total",
+                "engagements and decisions deleted by retention",
+                &self.retention_deleted,
+            ),
+        ];
+        for (name, help, c) in counters {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {}", c.load(Ordering::Relaxed));
+        }
+        let _ = writeln!(
+            out,
+            "# HELP kairos_profile_cache_entries compiled profiles cached\n# TYPE kairos_profile_cache_entries gauge\nkairos_profile_cache_entries {cache_entries}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP kairos_decision_log_queue_depth assessments waiting to be written\n# TYPE kairos_decision_log_queue_depth gauge\nkairos_decision_log_queue_depth {queue_depth}"
+        );
+        out
+    }
+}
+
+/// Serves `render()` on every HTTP request to `listener` until `stop`.
+pub async fn serve(
+    listener: TcpListener,
+    render: Arc<dyn Fn() -> String + Send + Sync>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let mut stop = stop.clone();
+        let conn = tokio::select! {
+            c = listener.accept() => c,
+            _ = stop.changed() => return,
+        };
+        let Ok((mut sock, _)) = conn else { continue };
+        let render = render.clone();
+        tokio::spawn(async move {
+            // Read (and ignore) the request head; every path answers metrics.
+            let mut buf = [0u8; 2048];
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(2), sock.read(&mut buf)).await;
+            let body = render();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = sock.write_all(head.as_bytes()).await;
+            let _ = sock.write_all(body.as_bytes()).await;
+            let _ = sock.shutdown().await;
+        });
+    }
+}
+
+pub fn local_addr(l: &TcpListener) -> Option<SocketAddr> {
+    l.local_addr().ok()
+}
