@@ -9,6 +9,9 @@ use kairos::app::Application;
 use kairos::config::{LogFormat, ServeConfig};
 use kairos::grpc::pb;
 use kairos::grpc::pb::brand_profile_service_client::BrandProfileServiceClient;
+use kairos::grpc::pb::guardrail_service_client::GuardrailServiceClient;
+use kairos::grpc::pb::scoring_service_client::ScoringServiceClient;
+use kairos::metrics::Metrics;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
@@ -18,6 +21,9 @@ static LOGS: Once = Once::new();
 pub struct TestApp {
     pub addr: SocketAddr,
     pub profiles: BrandProfileServiceClient<Channel>,
+    pub scoring: ScoringServiceClient<Channel>,
+    pub guardrails: GuardrailServiceClient<Channel>,
+    pub metrics: std::sync::Arc<Metrics>,
     pub channel: Channel,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -36,12 +42,17 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server on `data_dir` (which the caller keeps alive).
 pub async fn spawn_app_in(data_dir: &Path) -> TestApp {
+    spawn_app_with(ServeConfig::for_tests(PathBuf::from(data_dir))).await
+}
+
+/// Starts a server with a config built by the test.
+pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         LOGS.call_once(|| kairos::telemetry::init(LogFormat::Text));
     }
-    let config = ServeConfig::for_tests(PathBuf::from(data_dir));
     let app = Application::build(config).await.expect("build app");
     let addr = app.local_addr();
+    let metrics = app.metrics();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         app.run_until_stopped(async {
@@ -59,6 +70,9 @@ pub async fn spawn_app_in(data_dir: &Path) -> TestApp {
     TestApp {
         addr,
         profiles: BrandProfileServiceClient::new(channel.clone()),
+        scoring: ScoringServiceClient::new(channel.clone()),
+        guardrails: GuardrailServiceClient::new(channel.clone()),
+        metrics,
         channel,
         stop: Some(stop),
         task: Some(task),
@@ -140,4 +154,92 @@ pub fn violated_field(status: &tonic::Status) -> Option<String> {
 pub fn error_reason(status: &tonic::Status) -> Option<String> {
     use tonic_types::StatusExt;
     status.get_details_error_info().map(|i| i.reason)
+}
+
+pub fn ts(rfc3339: &str) -> prost_types::Timestamp {
+    let t: jiff::Timestamp = rfc3339.parse().expect("timestamp");
+    prost_types::Timestamp {
+        seconds: t.as_second(),
+        nanos: t.subsec_nanosecond(),
+    }
+}
+
+pub fn secs(s: i64) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: s,
+        nanos: 0,
+    }
+}
+
+/// A cookie brand whose platform is dunking, milk and the dark; newsjacking
+/// approval takes ten minutes, customer care five.
+pub fn cookie_brand(brand_id: &str) -> pb::BrandProfile {
+    pb::BrandProfile {
+        brand_id: brand_id.into(),
+        display_name: "Crumbly Cookies".into(),
+        aliases: vec!["@crumbly".into()],
+        category: "Food & Drink".into(),
+        themes: ["cookie", "dunk", "milk", "dark", "snack"]
+            .iter()
+            .map(|t| pb::WeightedTerm {
+                term: t.to_string(),
+                weight: 0.9,
+            })
+            .collect(),
+        audience_time_zone: "America/New_York".into(),
+        approval_latency: vec![
+            pb::ModeLatency {
+                mode: pb::EngagementMode::Newsjack as i32,
+                latency: Some(secs(600)),
+            },
+            pb::ModeLatency {
+                mode: pb::EngagementMode::CustomerCare as i32,
+                latency: Some(secs(300)),
+            },
+        ],
+        ..Default::default()
+    }
+}
+
+/// A live moment that fits the cookie brand: lights out at the big game.
+pub fn blackout_moment(id: &str, occurred_at: &str) -> pb::Event {
+    pb::Event {
+        id: id.into(),
+        kind: pb::EventKind::LiveEvent as i32,
+        text: "The lights just went out at the stadium during the championship game, \
+               everyone is sitting in the dark waiting for power"
+            .into(),
+        hashtags: vec!["#PowerOutage".into(), "#GameDay".into()],
+        occurred_at: Some(ts(occurred_at)),
+        audience_time_zone: "America/New_York".into(),
+        velocity: Some(pb::Velocity {
+            mentions_per_minute: 4000.0,
+            history_per_minute: vec![100.0, 600.0, 2000.0],
+            window: None,
+        }),
+        ..Default::default()
+    }
+}
+
+/// A complaint addressed to the brand.
+pub fn complaint(id: &str, author: &str, occurred_at: &str) -> pb::Event {
+    pb::Event {
+        id: id.into(),
+        kind: pb::EventKind::Complaint as i32,
+        text: "@crumbly my cookie order never arrived, third time this month".into(),
+        occurred_at: Some(ts(occurred_at)),
+        addressed_to_brand: true,
+        author: Some(pb::Author {
+            id: author.into(),
+            follower_count: 120,
+            ..Default::default()
+        }),
+        conversation_id: format!("conv-{author}"),
+        audience_time_zone: "America/New_York".into(),
+        ..Default::default()
+    }
+}
+
+pub fn codes(a: &pb::Assessment) -> Vec<pb::ReasonCode> {
+    a.reasons.iter().map(|r| r.code()).collect()
 }

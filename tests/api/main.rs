@@ -3,6 +3,8 @@
 
 mod durability;
 mod grpcurl;
+mod guardrails;
 mod helpers;
 mod lifecycle;
 mod profiles;
+mod scoring;
