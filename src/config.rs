@@ -21,6 +21,21 @@ pub struct Cli {
 pub enum Command {
     /// Start the gRPC server.
     Serve(ServeConfig),
+    /// Import brand profiles from a YAML or JSON file into a running server.
+    Import(crate::cli::ImportArgs),
+    /// Score one event (YAML or JSON file) for one brand and explain the result.
+    Score(crate::cli::ScoreArgs),
+    /// Query the decision log.
+    Decisions {
+        #[command(subcommand)]
+        command: DecisionsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DecisionsCommand {
+    /// Write logged decisions as JSON Lines, newest first.
+    Export(crate::cli::ExportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

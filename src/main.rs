@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use kairos::app::Application;
-use kairos::config::{Cli, Command};
+use kairos::config::{Cli, Command, DecisionsCommand};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,6 +20,11 @@ async fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
+        Command::Import(args) => kairos::cli::import(args).await,
+        Command::Score(args) => kairos::cli::score(args).await,
+        Command::Decisions {
+            command: DecisionsCommand::Export(args),
+        } => kairos::cli::export_decisions(args).await,
     }
 }
 

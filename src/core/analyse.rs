@@ -83,6 +83,12 @@ pub struct AnalysedEvent {
     pub values: Vec<Found>,
     pub echo: Vec<Found>,
     pub remembrance: Vec<Found>,
+    /// Bad-experience and sarcasm cues (crisis evidence).
+    pub complaint: Vec<Found>,
+    /// Corporate-incident cues (recall, breach, scandal).
+    pub incident: Vec<Found>,
+    /// A person in crisis.
+    pub distress: Vec<Found>,
     /// Tragedy anniversaries whose date matches the event's local date
     /// (within a day) and whose keywords or a remembrance cue appear.
     pub anniversary: Option<(&'static str, Found)>,
@@ -248,12 +254,46 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
         values: Vec::new(),
         echo: Vec::new(),
         remembrance: Vec::new(),
+        complaint: Vec::new(),
+        incident: Vec::new(),
+        distress: Vec::new(),
         anniversary: None,
         trend: trend_of(event),
         upstream_safe: false,
     };
     screen(&mut a);
     a
+}
+
+/// Byte spans of the benign idioms in a stream.
+fn benign_spans(text: &str, form: Form) -> Vec<(usize, usize)> {
+    let lex = &*LEXICON;
+    let mut out = Vec::new();
+    lex.matcher(form).for_each_overlapping(text, |idx, pos| {
+        if lex
+            .entries
+            .get(idx)
+            .is_some_and(|(_, cues)| cues.contains(&Cue::Benign))
+        {
+            out.push((pos, pos + lex.pattern_len(idx, form)));
+        }
+    });
+    out
+}
+
+/// Whether the match of entry `idx` at `pos` lies inside a benign idiom
+/// (and is not that idiom itself).
+fn masked(spans: &[(usize, usize)], idx: usize, pos: usize, form: Form) -> bool {
+    let lex = &*LEXICON;
+    let is_benign = lex
+        .entries
+        .get(idx)
+        .is_some_and(|(_, cues)| cues.contains(&Cue::Benign));
+    if is_benign {
+        return true;
+    }
+    let end = pos + lex.pattern_len(idx, form);
+    spans.iter().any(|(s, e)| *s <= pos && end <= *e)
 }
 
 /// Runs the lexicons over every field and records what they found.
@@ -265,10 +305,15 @@ fn screen(a: &mut AnalysedEvent) {
     let mut sample_hits: [Vec<(Level, usize, &'static str)>; 12] = Default::default();
     let mut anniversary_terms: Vec<(usize, Found)> = Vec::new();
 
-    let mut record = |a: &mut AnalysedEvent, idx: usize, source: Source| {
+    let mut record = |a: &mut AnalysedEvent, idx: usize, source: Source, masked: bool| {
         let Some((term, cues)) = lex.entries.get(idx) else {
             return;
         };
+        // Inside a figurative phrase ("killing it", "Star Wars") the word is
+        // not what it says; the phrase itself carries no risk.
+        if masked {
+            return;
+        }
         for cue in cues {
             match *cue {
                 Cue::Garm(cat, level) => {
@@ -315,13 +360,24 @@ fn screen(a: &mut AnalysedEvent) {
                 Cue::Anniversary(i) if !matches!(source, Source::Author) => {
                     anniversary_terms.push((i, Found { term, source }))
                 }
+                Cue::Complaint if source != Source::Author => {
+                    a.complaint.push(Found { term, source })
+                }
+                Cue::Incident if source != Source::Author => {
+                    a.incident.push(Found { term, source })
+                }
+                Cue::Distress if !matches!(source, Source::Author | Source::Sample(_)) => {
+                    a.distress.push(Found { term, source })
+                }
                 _ => {}
             }
         }
     };
 
+    let form = a.form;
     let main = std::mem::take(&mut a.main);
     let (t0, t1) = a.hashtag_segments;
+    let spans = benign_spans(&main.text, form);
     matcher.for_each_overlapping(&main.text, |idx, pos| {
         let seg = main.segment_of(pos);
         let src = if (t0..t1).contains(&seg) {
@@ -329,15 +385,20 @@ fn screen(a: &mut AnalysedEvent) {
         } else {
             Source::Text
         };
-        record(a, idx, src);
+        record(a, idx, src, masked(&spans, idx, pos, form));
     });
     a.main = main;
     let author = std::mem::take(&mut a.author);
-    matcher.for_each_overlapping(&author.text, |idx, _| record(a, idx, Source::Author));
+    let spans = benign_spans(&author.text, form);
+    matcher.for_each_overlapping(&author.text, |idx, pos| {
+        record(a, idx, Source::Author, masked(&spans, idx, pos, form))
+    });
     a.author = author;
     let samples = std::mem::take(&mut a.samples);
+    let spans = benign_spans(&samples.text, form);
     matcher.for_each_overlapping(&samples.text, |idx, pos| {
-        record(a, idx, Source::Sample(samples.segment_of(pos)))
+        let m = masked(&spans, idx, pos, form);
+        record(a, idx, Source::Sample(samples.segment_of(pos)), m)
     });
     a.samples = samples;
 
@@ -345,6 +406,19 @@ fn screen(a: &mut AnalysedEvent) {
     // level its sample posts show, one level lower when a single post among
     // many is the only evidence.
     let n_posts = a.event.sample_posts.len().min(200);
+    // Posts with any medium-or-worse finding: when only one post among
+    // many says anything dark ("feeling dead inside lol"), it is noise and
+    // counts two levels lower; several posts each naming a different
+    // danger still add up to a dangerous tag.
+    let mut dark_posts: Vec<usize> = sample_hits
+        .iter()
+        .flatten()
+        .filter(|h| h.0 >= Level::Medium)
+        .map(|h| h.1)
+        .collect();
+    dark_posts.sort_unstable();
+    dark_posts.dedup();
+    let lone = dark_posts.len() == 1 && n_posts >= 5;
     for (ci, hits) in sample_hits.iter().enumerate() {
         let Some(&(level, post, term)) = hits.iter().max_by_key(|h| (h.0, std::cmp::Reverse(h.1)))
         else {
@@ -356,7 +430,9 @@ fn screen(a: &mut AnalysedEvent) {
             .map(|h| h.1)
             .collect();
         posts.dedup();
-        let level = if posts.len() == 1 && n_posts >= 5 && level < Level::Floor {
+        let level = if lone && level < Level::Floor {
+            level.down().down()
+        } else if posts.len() == 1 && n_posts >= 5 && level < Level::Floor {
             level.down()
         } else {
             level

@@ -126,6 +126,10 @@ const VALUES: &str = include_str!("../../data/lexicons/cues/values.txt");
 const ECHO: &str = include_str!("../../data/lexicons/cues/echo.txt");
 const REMEMBRANCE: &str = include_str!("../../data/lexicons/cues/remembrance.txt");
 const ANNIVERSARIES: &str = include_str!("../../data/lexicons/cues/anniversaries.tsv");
+const BENIGN: &str = include_str!("../../data/lexicons/cues/benign.txt");
+const COMPLAINT: &str = include_str!("../../data/lexicons/cues/complaint.txt");
+const INCIDENT: &str = include_str!("../../data/lexicons/cues/incident.txt");
+const DISTRESS: &str = include_str!("../../data/lexicons/cues/distress.txt");
 
 /// What a lexicon term signals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +143,15 @@ pub enum Cue {
     Remembrance,
     /// Index into `Lexicon::anniversaries`.
     Anniversary(usize),
+    /// A figurative phrase that masks the sensitive terms inside it.
+    Benign,
+    /// A bad experience or sarcasm: a negative post even when sentiment
+    /// reads neutral.
+    Complaint,
+    /// A corporate incident (recall, breach, scandal).
+    Incident,
+    /// A person in crisis.
+    Distress,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +165,9 @@ pub struct Anniversary {
 pub struct Lexicon {
     /// Term as written, and every cue it carries.
     pub entries: Vec<(&'static str, Vec<Cue>)>,
+    /// Byte length of each entry's pattern (English form, raw form), so a
+    /// match's end is known without another search.
+    pub(crate) lens: Vec<(usize, usize)>,
     pub(crate) english: TermMatcher,
     pub(crate) raw: TermMatcher,
     pub anniversaries: Vec<Anniversary>,
@@ -163,6 +179,14 @@ impl Lexicon {
             Form::English => &self.english,
             Form::Raw => &self.raw,
         }
+    }
+
+    /// Byte length of entry `idx`'s pattern in `form`.
+    pub(crate) fn pattern_len(&self, idx: usize, form: Form) -> usize {
+        self.lens
+            .get(idx)
+            .map(|(e, r)| if form == Form::English { *e } else { *r })
+            .unwrap_or(0)
     }
 }
 
@@ -261,6 +285,10 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
     cues.extend(content_lines(VALUES).map(|l| (l, Cue::Values)));
     cues.extend(content_lines(ECHO).map(|l| (l, Cue::Echo)));
     cues.extend(content_lines(REMEMBRANCE).map(|l| (l, Cue::Remembrance)));
+    cues.extend(content_lines(BENIGN).map(|l| (l, Cue::Benign)));
+    cues.extend(content_lines(COMPLAINT).map(|l| (l, Cue::Complaint)));
+    cues.extend(content_lines(INCIDENT).map(|l| (l, Cue::Incident)));
+    cues.extend(content_lines(DISTRESS).map(|l| (l, Cue::Distress)));
     let (anniversaries, ann_terms) = parse_anniversaries()?;
     cues.extend(ann_terms);
 
@@ -270,6 +298,7 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
     let mut entries: Vec<(&'static str, Vec<Cue>)> = Vec::new();
     let mut english = Vec::new();
     let mut raw = Vec::new();
+    let mut lens = Vec::new();
     for (term, cue) in cues {
         let p = pattern(term, Form::English);
         if p.is_empty() {
@@ -290,13 +319,16 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
             None => {
                 by_pattern.insert(p.clone(), entries.len());
                 entries.push((term, vec![cue]));
+                let r = pattern(term, Form::Raw);
+                lens.push((p.len(), r.len()));
                 english.push(p);
-                raw.push(pattern(term, Form::Raw));
+                raw.push(r);
             }
         }
     }
     Ok(Lexicon {
         entries,
+        lens,
         english: TermMatcher::new(&english),
         raw: TermMatcher::new(&raw),
         anniversaries,
@@ -309,6 +341,7 @@ pub static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     // rather than panic.
     parse_all().unwrap_or_else(|_| Lexicon {
         entries: Vec::new(),
+        lens: Vec::new(),
         english: TermMatcher::new::<&str>(&[]),
         raw: TermMatcher::new::<&str>(&[]),
         anniversaries: Vec::new(),
@@ -319,11 +352,15 @@ pub static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
 /// when the general word list does not (slurs, slang, drug names).
 pub(crate) fn single_words() -> Vec<&'static str> {
     let mut out = Vec::new();
-    let srcs =
-        GARM_FILES
-            .iter()
-            .map(|(_, s)| *s)
-            .chain([GRIEF, OUTRAGE, VALUES, ECHO, REMEMBRANCE]);
+    let srcs = GARM_FILES.iter().map(|(_, s)| *s).chain([
+        GRIEF,
+        OUTRAGE,
+        VALUES,
+        ECHO,
+        REMEMBRANCE,
+        COMPLAINT,
+        INCIDENT,
+    ]);
     for src in srcs {
         for line in content_lines(src) {
             let t = line.trim_start_matches('!');

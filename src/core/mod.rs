@@ -14,6 +14,8 @@ pub(crate) mod text;
 pub mod validate;
 
 #[cfg(test)]
+mod moments;
+#[cfg(test)]
 mod props;
 #[cfg(test)]
 mod scenarios;

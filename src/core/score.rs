@@ -15,7 +15,7 @@ use super::model::{
 };
 use super::text::{Form, pattern};
 
-pub const MODEL_VERSION: &str = "kairos-v1.0";
+pub const MODEL_VERSION: &str = "kairos-v1.1";
 
 /// How much one reason matters when ordering: what decided first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -306,10 +306,7 @@ pub fn assess(
                 | EventKind::TrendingTopic
                 | EventKind::LiveEvent
                 | EventKind::CulturalMoment
-        ) && e
-            .entities
-            .iter()
-            .any(|x| x.trim().eq_ignore_ascii_case(name.trim()));
+        ) && e.entities.iter().any(|x| names_same(x, name));
         if collides {
             entity_collision = Some(name.to_string());
         }
@@ -336,10 +333,24 @@ pub fn assess(
             ),
         );
     }
+    let story = matches!(
+        e.kind,
+        EventKind::News
+            | EventKind::TrendingTopic
+            | EventKind::LiveEvent
+            | EventKind::CulturalMoment
+    );
     for (i, src) in &hits.themes {
         let Some(t) = prof.themes.get(*i) else {
             continue;
         };
+        // A theme that is also a named entity of the story (a product named
+        // like the town at the centre of the news) is a coincidence of
+        // names, not a fit.
+        if story && entity_collision.is_none() && e.entities.iter().any(|x| names_same(x, &t.term))
+        {
+            entity_collision = Some(t.term.clone());
+        }
         let f = if matches!(src, Source::Sample(_)) {
             0.35
         } else {
@@ -372,7 +383,9 @@ pub fn assess(
         let v = match src {
             Source::Label => 0.8 * unit(t.weight) * unit(*conf),
             Source::Sample(_) => 0.25 * unit(t.weight),
-            _ => 0.5 * unit(t.weight),
+            // A profile topic named outright in the event is nearly as
+            // good as an upstream classifier saying so.
+            _ => 0.6 * unit(t.weight),
         };
         evidence.push(v);
         rs.add(
@@ -563,6 +576,11 @@ pub fn assess(
         rs.add(w, code, Factor::Risk, r, detail);
     };
 
+    // A customer writing to the brand about something grave (a death in the
+    // family, an abusive outburst) is not a public moment to stay out of:
+    // silence abandons them, an auto-reply is tone-deaf, so a person
+    // answers. Floor content still declines: it must never be repeated.
+    let solicited_care = care && addressed;
     // Sensitive context by GARM category, against the brand's tolerance.
     let mut death_like = false;
     for d in &ev.sensitive {
@@ -596,12 +614,19 @@ pub fn assess(
                 Level::Medium => 0.5,
                 _ => 0.85,
             };
-            let w = if d.level == Level::High {
+            let grave = d.level == Level::High;
+            let w = if grave && solicited_care {
+                Weight::Cap
+            } else if grave {
                 Weight::Decisive
             } else {
                 Weight::Factor
             };
-            hard |= d.level == Level::High;
+            if grave && solicited_care {
+                review_cap = true;
+            } else {
+                hard |= grave;
+            }
             risk(&mut rs, w, ReasonCode::SensitiveContext, r, detail);
         } else {
             risk(
@@ -649,21 +674,28 @@ pub fn assess(
     let counts = |strong: bool, src: Source| {
         strong && (!matches!(src, Source::Sample(_)) || sample_grief >= 2)
     };
+    let (grief_w, grief_hard) = if solicited_care {
+        (Weight::Cap, false)
+    } else {
+        (Weight::Decisive, true)
+    };
     if let Some((f, _)) = ev.grief.iter().find(|(f, s)| counts(*s, f.source)) {
-        hard = true;
+        hard |= grief_hard;
+        review_cap = true;
         risk(
             &mut rs,
-            Weight::Decisive,
+            grief_w,
             ReasonCode::GriefOrOutrage,
             0.9,
             format!("grief: {:?} in the {}", f.term, f.source.describe()),
         );
     } else if let Some((f, _)) = ev.grief.first() {
         if ev.grief.len() >= 2 || death_like {
-            hard = true;
+            hard |= grief_hard;
+            review_cap = true;
             risk(
                 &mut rs,
-                Weight::Decisive,
+                grief_w,
                 ReasonCode::GriefOrOutrage,
                 0.9,
                 format!("grief: {:?} and {} more cue(s)", f.term, ev.grief.len() - 1),
@@ -681,6 +713,20 @@ pub fn assess(
                 ),
             );
         }
+    }
+    if let Some(f) = ev.distress.first() {
+        review_cap = true;
+        risk(
+            &mut rs,
+            Weight::Cap,
+            ReasonCode::GriefOrOutrage,
+            0.5,
+            format!(
+                "a person in distress: {:?} in the {}; a person must answer",
+                f.term,
+                f.source.describe()
+            ),
+        );
     }
     // Outrage not aimed at the brand.
     let aimed_at_brand = addressed || named_in_event;
@@ -736,11 +782,15 @@ pub fn assess(
     } else {
         hits.name_posts.clone()
     };
+    // Sarcasm and bad-experience stories read neutral to a sentiment
+    // score; the complaint cues count them as negative.
     let negative = about_brand
         .iter()
         .filter(|i| {
+            let src = Source::Sample(**i);
             ev.sample_sentiments.get(**i).is_some_and(|s| *s <= -0.3)
-                || ev.outrage.iter().any(|f| f.source == Source::Sample(**i))
+                || ev.outrage.iter().any(|f| f.source == src)
+                || ev.complaint.iter().any(|f| f.source == src)
         })
         .count();
     let crowd = matches!(
@@ -751,10 +801,30 @@ pub fn assess(
             | EventKind::Conversation
             | EventKind::CulturalMoment
     );
-    let crisis = if about_brand.len() >= 3 && negative as f64 >= 0.3 * about_brand.len() as f64 {
+    // A single sour post among a handful is noise, not a crisis.
+    let incident = ev
+        .incident
+        .iter()
+        .find(|f| !matches!(f.source, Source::Sample(_)))
+        .or_else(|| {
+            ev.incident.iter().find(|f| match f.source {
+                Source::Sample(i) => about_brand.contains(&i),
+                _ => false,
+            })
+        });
+    let crisis = if about_brand.len() >= 3
+        && negative >= 2
+        && negative as f64 >= 0.3 * about_brand.len() as f64
+    {
         Some(format!(
             "{negative} of {} posts about the brand are negative",
             about_brand.len()
+        ))
+    } else if let Some(f) = incident.filter(|_| crowd && !addressed && named_in_event) {
+        Some(format!(
+            "an incident involving the brand: {:?} in the {}",
+            f.term,
+            f.source.describe()
         ))
     } else if crowd
         && !addressed
@@ -770,6 +840,7 @@ pub fn assess(
     } else {
         None
     };
+    let in_crisis = crisis.is_some();
     if let Some(detail) = crisis {
         review_cap = true;
         risk(&mut rs, Weight::Cap, ReasonCode::BrandCrisis, 0.5, detail);
@@ -809,10 +880,28 @@ pub fn assess(
         && !addressed
         && let Some((i, src)) = hits.competitors.first()
     {
-        review_cap = true;
+        // A person talking to or about a competitor is in someone else's
+        // conversation; a trend or story that names one is only grey.
+        let personal = matches!(
+            e.kind,
+            EventKind::Complaint
+                | EventKind::Question
+                | EventKind::Praise
+                | EventKind::BrandMention
+                | EventKind::Conversation
+        );
+        if personal {
+            listen_cap = true;
+        } else {
+            review_cap = true;
+        }
         risk(
             &mut rs,
-            Weight::Cap,
+            if personal {
+                Weight::Decisive
+            } else {
+                Weight::Cap
+            },
             ReasonCode::CompetitorConversation,
             0.3,
             format!(
@@ -1017,11 +1106,13 @@ pub fn assess(
         Decision::Decline
     } else if stale
         || (quiet && !care)
-        || risk_v >= th.risk_listen
+        // A brand crisis and a customer's grave message both need a
+        // person, not silence: they stay at REVIEW however high the risk.
+        || (risk_v >= th.risk_listen && !in_crisis && !solicited_care)
         || listen_cap
         || (e.kind == EventKind::Conversation && !addressed)
     {
-        if risk_v >= th.risk_listen {
+        if risk_v >= th.risk_listen && !in_crisis && !solicited_care {
             // The risk reasons themselves explain a LISTEN for risk.
             for (w, r) in &mut rs.0 {
                 if r.factor == Factor::Risk && r.contribution >= 0.3 && *w < Weight::Decisive {
@@ -1146,6 +1237,18 @@ pub fn assess(
         model_version: MODEL_VERSION.to_string(),
         assessed_at: now,
     }
+}
+
+/// Whether an entity and a brand term name the same thing: equal, or the
+/// entity's first part before a comma ("Aurora, Colorado" → Aurora).
+fn names_same(entity: &str, term: &str) -> bool {
+    let t = term.trim();
+    let e = entity.trim();
+    !t.is_empty()
+        && (e.eq_ignore_ascii_case(t)
+            || e.split(',')
+                .next()
+                .is_some_and(|head| head.trim().eq_ignore_ascii_case(t)))
 }
 
 /// Why a reply would reach a large audience, if it would.
