@@ -15,6 +15,7 @@ use tonic_health::ServingStatus;
 
 use crate::cache::ProfileCache;
 use crate::config::ServeConfig;
+use crate::grpc::auth::AdminAuth;
 use crate::grpc::guardrails::GuardrailApi;
 use crate::grpc::pb;
 use crate::grpc::pb::brand_profile_service_server::BrandProfileServiceServer;
@@ -69,6 +70,7 @@ pub struct Application {
     writer: DecisionWriter,
     metrics: Arc<Metrics>,
     grace: Duration,
+    auth: AdminAuth,
     engagement_retention: Duration,
     decision_retention: Duration,
 }
@@ -135,6 +137,7 @@ impl Application {
             writer,
             metrics,
             grace: Duration::from_secs(config.shutdown_grace_secs),
+            auth: AdminAuth::new(config.admin_token.clone()),
             engagement_retention,
             decision_retention: DAY * config.decision_retention_days as u32,
         })
@@ -181,9 +184,13 @@ impl Application {
 
         let store: Arc<dyn ProfileStore> = self.store.clone();
         let full_store: Arc<dyn Store> = self.store.clone();
-        let profiles = ProfileService::new(store, self.cache.clone());
+        if !self.auth.enabled() {
+            tracing::warn!("no admin token: profile and blackout writes are open to every caller");
+        }
+        let profiles = ProfileService::new(store, self.cache.clone(), self.auth.clone());
         let scoring = ScoringApi::new(self.scorer.clone(), full_store.clone());
-        let guardrails = GuardrailApi::new(full_store.clone(), self.scorer.clone());
+        let guardrails =
+            GuardrailApi::new(full_store.clone(), self.scorer.clone(), self.auth.clone());
 
         // Background tasks stop through this watch once the server is done.
         let (bg_stop, bg_stopped) = tokio::sync::watch::channel(false);

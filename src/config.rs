@@ -77,6 +77,10 @@ pub struct ServeConfig {
     #[arg(long, env = "KAIROS_DECISION_RETENTION_DAYS", default_value_t = 90,
           value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub decision_retention_days: u64,
+    /// Admin credential: when set, RPCs that change profiles or blackouts need
+    /// `authorization: Bearer <token>`. Unset: writes are open (a warning is logged).
+    #[arg(long, env = "KAIROS_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// Address of the Prometheus metrics endpoint (plain HTTP); unset: off.
     #[arg(long, env = "KAIROS_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
@@ -96,6 +100,7 @@ impl ServeConfig {
             engagement_retention_days: 30,
             decision_retention_days: 90,
             metrics_listen: None,
+            admin_token: None,
         }
     }
 }

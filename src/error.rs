@@ -19,6 +19,10 @@ pub enum Error {
         reason: &'static str,
         message: String,
     },
+    #[error("this RPC needs an admin credential: authorization: Bearer <token>")]
+    Unauthenticated,
+    #[error("the admin credential is not valid")]
+    PermissionDenied,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

@@ -20,6 +20,9 @@ pub struct Connection {
     /// The server to talk to.
     #[arg(long, env = "KAIROS_SERVER", default_value = "http://127.0.0.1:50051")]
     pub server: String,
+    /// Admin credential sent as `authorization: Bearer <token>`.
+    #[arg(long, env = "KAIROS_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
 }
 
 impl Connection {
@@ -114,8 +117,15 @@ async fn import_inner(args: ImportArgs) -> Result<ExitCode, String> {
             Err(e) => local_errors.push((i, e)),
         }
     }
+    let mut request = tonic::Request::new(tokio_stream::iter(to_send));
+    if let Some(token) = &args.conn.admin_token {
+        let value = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| "the admin token has characters not allowed in a header".to_string())?;
+        request.metadata_mut().insert("authorization", value);
+    }
     let resp = client
-        .import_brand_profiles(tokio_stream::iter(to_send))
+        .import_brand_profiles(request)
         .await
         .map_err(|s| status_text(&s))?
         .into_inner();

@@ -2,6 +2,7 @@
 //! `tonic::Status`. Converts proto <-> domain, maps errors once, and holds
 //! one service implementation per file.
 
+pub mod auth;
 pub mod convert;
 pub mod guardrails;
 pub mod profiles;

@@ -407,6 +407,8 @@ fn clone_err(e: &Error) -> Error {
             reason,
             message: message.clone(),
         },
+        Error::Unauthenticated => Error::Unauthenticated,
+        Error::PermissionDenied => Error::PermissionDenied,
         Error::Internal(inner) => Error::Internal(inner.to_string().into()),
     }
 }

@@ -35,6 +35,8 @@ impl From<Error> for Status {
                 let d = ErrorDetails::with_error_info(reason, DOMAIN, HashMap::new());
                 Status::with_error_details(Code::FailedPrecondition, message, d)
             }
+            Error::Unauthenticated => Status::unauthenticated(e.to_string()),
+            Error::PermissionDenied => Status::permission_denied(e.to_string()),
             Error::Internal(source) => {
                 // The caller gets an opaque message; the log gets the chain.
                 let mut chain = source.to_string();

@@ -24,6 +24,7 @@ pub struct TestApp {
     pub scoring: ScoringServiceClient<Channel>,
     pub guardrails: GuardrailServiceClient<Channel>,
     pub metrics: std::sync::Arc<Metrics>,
+    pub metrics_addr: Option<SocketAddr>,
     pub channel: Channel,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -53,6 +54,7 @@ pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
     let app = Application::build(config).await.expect("build app");
     let addr = app.local_addr();
     let metrics = app.metrics();
+    let metrics_addr = app.metrics_addr();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         app.run_until_stopped(async {
@@ -73,6 +75,7 @@ pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
         scoring: ScoringServiceClient::new(channel.clone()),
         guardrails: GuardrailServiceClient::new(channel.clone()),
         metrics,
+        metrics_addr,
         channel,
         stop: Some(stop),
         task: Some(task),

@@ -304,3 +304,52 @@ async fn invalid_profiles_name_the_field() {
     assert!(listed.profiles.is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn writes_need_the_admin_token_when_one_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = kairos::config::ServeConfig::for_tests(dir.path());
+    config.admin_token = Some("s3cret".into());
+    let mut app = crate::helpers::spawn_app_with(config).await;
+    let upsert = |auth: Option<&str>| {
+        let mut r = tonic::Request::new(pb::UpsertBrandProfileRequest {
+            profile: Some(profile("acme")),
+            expected_version: None,
+        });
+        if let Some(a) = auth {
+            r.metadata_mut().insert("authorization", a.parse().unwrap());
+        }
+        r
+    };
+    let none = app
+        .profiles
+        .upsert_brand_profile(upsert(None))
+        .await
+        .unwrap_err();
+    assert_eq!(none.code(), Code::Unauthenticated);
+    let wrong = app
+        .profiles
+        .upsert_brand_profile(upsert(Some("Bearer guess")))
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), Code::PermissionDenied);
+    app.profiles
+        .upsert_brand_profile(upsert(Some("Bearer s3cret")))
+        .await
+        .unwrap();
+    // Reads stay open.
+    assert_eq!(app.get("acme").await.unwrap().version, 1);
+    let blackout = app
+        .guardrails
+        .create_blackout(pb::CreateBlackoutRequest {
+            blackout: Some(pb::Blackout {
+                scope: pb::BlackoutScope::Global as i32,
+                reason: "test".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(blackout.code(), Code::Unauthenticated);
+    app.stop().await;
+}

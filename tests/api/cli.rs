@@ -1,0 +1,163 @@
+//! The client commands of the `kairos` binary against a real server, and
+//! the metrics endpoint.
+
+use std::process::Command;
+
+use kairos::config::ServeConfig;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+async fn kairos(args: Vec<String>) -> (i32, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_kairos"))
+            .args(&args)
+            .output()
+            .expect("run kairos");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn import_score_and_export_through_the_binary() {
+    let mut app = spawn_app().await;
+    let server = format!("http://{}", app.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = dir.path().join("brands.yaml");
+    std::fs::write(
+        &profiles,
+        r#"
+profiles:
+  - brand_id: crumbly
+    display_name: Crumbly Cookies
+    aliases: ["@crumbly"]
+    themes: [cookie, dunk, milk, {term: dark, weight: 0.8}]
+    audience_time_zone: America/New_York
+    approval_latency:
+      - {mode: customer_care, latency: 5m}
+      - {mode: newsjack, latency: 10m}
+  - brand_id: Bad Id
+  - brand_id: crumbly-two
+    themes: [{term: cookie, weight: 7}]
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = kairos(vec![
+        "import".into(),
+        profiles.display().to_string(),
+        "--server".into(),
+        server.clone(),
+    ])
+    .await;
+    assert_eq!(code, 2, "partial import exits 2: {out}{err}");
+    assert!(out.contains("created 1, updated 0, rejected 2"), "{out}");
+    assert!(out.contains("item 1") && out.contains("item 2"), "{out}");
+    assert!(out.contains("themes[0].weight"), "{out}");
+    assert_eq!(app.get("crumbly").await.unwrap().themes.len(), 4);
+
+    let event = dir.path().join("complaint.json");
+    std::fs::write(
+        &event,
+        r#"{"id": "c-1", "kind": "COMPLAINT", "text": "@crumbly my cookie order never arrived",
+            "occurred_at": "2026-02-03T20:00:00Z", "addressed_to_brand": true,
+            "author": {"id": "ann", "follower_count": 80}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = kairos(vec![
+        "score".into(),
+        "--brand".into(),
+        "crumbly".into(),
+        "--event".into(),
+        event.display().to_string(),
+        "--now".into(),
+        "2026-02-03T20:02:00Z".into(),
+        "--log".into(),
+        "--server".into(),
+        server.clone(),
+    ])
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("c-1 x crumbly: ENGAGE (mode CUSTOMER_CARE)"),
+        "{out}"
+    );
+    assert!(out.contains("SOLICITED"), "{out}");
+
+    let (code, _, err) = kairos(vec![
+        "score".into(),
+        "--brand".into(),
+        "nobody".into(),
+        "--event".into(),
+        event.display().to_string(),
+        "--server".into(),
+        server.clone(),
+    ])
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("NotFound"), "{err}");
+
+    // The decision log is written asynchronously; stopping flushes it, so
+    // restart on the same directory is not needed: poll briefly instead.
+    let out_file = dir.path().join("decisions.jsonl");
+    let mut lines = Vec::new();
+    for _ in 0..50 {
+        let (code, _, err) = kairos(vec![
+            "decisions".into(),
+            "export".into(),
+            "--brand".into(),
+            "crumbly".into(),
+            "--out".into(),
+            out_file.display().to_string(),
+            "--server".into(),
+            server.clone(),
+        ])
+        .await;
+        assert_eq!(code, 0, "{err}");
+        lines = std::fs::read_to_string(&out_file)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        if !lines.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(lines.len(), 1);
+    let v: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(v["assessment"]["event_id"], "c-1");
+    assert_eq!(v["assessment"]["decision"], "DECISION_ENGAGE");
+    assert_eq!(v["event_digest"].as_str().unwrap().len(), 64);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_endpoint_serves_prometheus_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServeConfig::for_tests(dir.path());
+    config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    let app = spawn_app_with(config).await;
+    let addr = app.metrics_addr.expect("metrics bound");
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    sock.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    sock.read_to_string(&mut body).await.unwrap();
+    assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
+    for name in [
+        "kairos_assessments_total",
+        "kairos_decision_log_dropped_total",
+        "kairos_decision_log_queue_depth",
+        "kairos_profile_cache_entries",
+    ] {
+        assert!(body.contains(name), "{name} in {body}");
+    }
+    app.stop().await;
+}
