@@ -8,4 +8,5 @@ mod guardrails;
 mod helpers;
 mod lifecycle;
 mod profiles;
+mod readme;
 mod scoring;
