@@ -25,6 +25,8 @@ pub enum Command {
     Import(crate::cli::ImportArgs),
     /// Score one event (YAML or JSON file) for one brand and explain the result.
     Score(crate::cli::ScoreArgs),
+    /// Drive a running server with load and print throughput and latency.
+    Bench(crate::cli::bench::BenchArgs),
     /// Query the decision log.
     Decisions {
         #[command(subcommand)]

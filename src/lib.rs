@@ -14,4 +14,5 @@ pub mod ids;
 pub mod metrics;
 pub mod scoring;
 pub mod store;
+pub mod synthetic;
 pub mod telemetry;

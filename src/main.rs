@@ -22,6 +22,7 @@ async fn main() -> ExitCode {
         }
         Command::Import(args) => kairos::cli::import(args).await,
         Command::Score(args) => kairos::cli::score(args).await,
+        Command::Bench(args) => kairos::cli::bench(args).await,
         Command::Decisions {
             command: DecisionsCommand::Export(args),
         } => kairos::cli::export_decisions(args).await,

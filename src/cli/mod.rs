@@ -1,6 +1,7 @@
 //! Client commands: they talk to a running server over gRPC, exactly as any
 //! other caller would.
 
+pub mod bench;
 pub mod files;
 
 use std::io::Write;
@@ -358,4 +359,14 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cur = s.source();
     }
     msg
+}
+
+pub async fn bench(args: bench::BenchArgs) -> ExitCode {
+    match bench::run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -4,7 +4,7 @@
 use jiff::tz::TimeZone;
 
 use super::lexicon::{Cue, LEXICON, Level, category_index};
-use super::model::{Event, SensitiveCategory};
+use super::model::{Event, EventKind, SensitiveCategory};
 use super::sentiment;
 use super::text::{Form, Glued, Stream, StreamBuilder, algorithm_for, split_hashtag, words};
 
@@ -232,7 +232,7 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
         .sample_posts
         .iter()
         .take(200)
-        .map(|p| sentiment::compound(p))
+        .map(|p| sentiment::compound(&without_tags(p)))
         .collect();
 
     let mut a = AnalysedEvent {
@@ -263,6 +263,40 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
     };
     screen(&mut a);
     a
+}
+
+/// A post without its hashtags and handles: the tag's own words ("#Qantas
+/// Luxury") say nothing about how people feel under it.
+fn without_tags(post: &str) -> String {
+    post.split_whitespace()
+        .filter(|w| !w.starts_with(['#', '@']))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether a word is profanity with letters starred out ("f***ing",
+/// "sh*t"): writers mask exactly the words they know are obscene.
+fn masked_profanity(text: &str) -> bool {
+    text.split_whitespace().any(|w| {
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '*');
+        w.len() >= 3
+            && w.starts_with(|c: char| c.is_ascii_alphabetic())
+            && w.contains('*')
+            && w.chars().all(|c| c.is_ascii_alphabetic() || c == '*')
+    })
+}
+
+/// Token index of every byte position's word in a stream, by counting the
+/// spaces before it (each token is followed by one space).
+fn token_starts(text: &str) -> Vec<usize> {
+    text.char_indices()
+        .filter(|(_, c)| *c == ' ')
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+fn token_index(starts: &[usize], pos: usize) -> usize {
+    starts.partition_point(|&s| s <= pos)
 }
 
 /// Byte spans of the benign idioms in a stream.
@@ -378,6 +412,51 @@ fn screen(a: &mut AnalysedEvent) {
     let main = std::mem::take(&mut a.main);
     let (t0, t1) = a.hashtag_segments;
     let spans = benign_spans(&main.text, form);
+    // In a person's own post a death word next to a thing ("the update
+    // killed my battery") is a machine failing. Stories and trends keep
+    // every death word: there the thing may be what the victims carried.
+    let personal = matches!(
+        a.event.kind,
+        EventKind::Complaint
+            | EventKind::Question
+            | EventKind::DirectMessage
+            | EventKind::BrandMention
+            | EventKind::Praise
+            | EventKind::Conversation
+    );
+    let starts = token_starts(&main.text);
+    let mut objects: Vec<usize> = Vec::new();
+    if personal {
+        matcher.for_each_overlapping(&main.text, |idx, pos| {
+            if lex
+                .entries
+                .get(idx)
+                .is_some_and(|(_, cues)| cues.contains(&Cue::Object))
+                && main.segment_of(pos) < t0
+            {
+                objects.push(token_index(&starts, pos));
+            }
+        });
+    }
+    let machine_idiom = |idx: usize, pos: usize| -> bool {
+        if objects.is_empty() || main.segment_of(pos) >= t0 {
+            return false;
+        }
+        let Some((term, cues)) = lex.entries.get(idx) else {
+            return false;
+        };
+        let deathly = cues.iter().any(|c| {
+            matches!(
+                c,
+                Cue::Garm(SensitiveCategory::DeathInjuryMilitaryConflict, _) | Cue::Grief(_)
+            )
+        });
+        if !deathly || term.contains(' ') {
+            return false;
+        }
+        let at = token_index(&starts, pos);
+        objects.iter().any(|o| o.abs_diff(at) <= 3)
+    };
     matcher.for_each_overlapping(&main.text, |idx, pos| {
         let seg = main.segment_of(pos);
         let src = if (t0..t1).contains(&seg) {
@@ -385,7 +464,8 @@ fn screen(a: &mut AnalysedEvent) {
         } else {
             Source::Text
         };
-        record(a, idx, src, masked(&spans, idx, pos, form));
+        let m = masked(&spans, idx, pos, form) || machine_idiom(idx, pos);
+        record(a, idx, src, m);
     });
     a.main = main;
     let author = std::mem::take(&mut a.author);
@@ -401,6 +481,20 @@ fn screen(a: &mut AnalysedEvent) {
         record(a, idx, Source::Sample(samples.segment_of(pos)), m)
     });
     a.samples = samples;
+    let oi = category_index(SensitiveCategory::ObscenityProfanity);
+    if masked_profanity(&a.event.text) && worst[oi].as_ref().is_none_or(|d| d.level < Level::High) {
+        worst[oi] = Some(Detection {
+            category: SensitiveCategory::ObscenityProfanity,
+            level: Level::High,
+            term: "starred-out profanity".into(),
+            source: Source::Text,
+        });
+    }
+    for (i, p) in a.event.sample_posts.iter().take(200).enumerate() {
+        if masked_profanity(p) {
+            sample_hits[oi].push((Level::High, i, "starred-out profanity"));
+        }
+    }
 
     // A tag is judged by what is said under it: a category counts at the
     // level its sample posts show, one level lower when a single post among
@@ -605,6 +699,43 @@ mod tests {
         );
         e.occurred_at = "2024-07-02T13:00:00Z".parse().expect("ts");
         assert_eq!(analyse(&e).anniversary, None);
+    }
+
+    #[test]
+    fn machine_deaths_in_personal_posts_are_not_deaths() {
+        let mut e = event("@Brand the update killed my battery and my phone is dead");
+        e.kind = EventKind::Complaint;
+        let a = analyse(&e);
+        assert!(
+            a.sensitive.is_empty() && a.grief.is_empty(),
+            "{:?}",
+            a.sensitive
+        );
+        // A story keeps every death word, things nearby or not.
+        e.kind = EventKind::News;
+        e.text = "Driver killed, phone found at the scene".into();
+        assert!(!analyse(&e).sensitive.is_empty());
+    }
+
+    #[test]
+    fn starred_out_profanity_counts_as_profanity() {
+        assert!(masked_profanity("you absolute f***ing clowns"));
+        assert!(masked_profanity("what a sh*t show"));
+        assert!(!masked_profanity("rated 5* and *loved* it"));
+        let a = analyse(&event("@Brand you f***ing clowns"));
+        assert!(
+            a.sensitive
+                .iter()
+                .any(|d| d.category == SensitiveCategory::ObscenityProfanity)
+        );
+    }
+
+    #[test]
+    fn sample_sentiment_ignores_the_tags_own_words() {
+        let mut e = event("#AirLuxury");
+        e.sample_posts = vec!["#LuxuryJoy stranded at the gate for two days".into()];
+        let a = analyse(&e);
+        assert!(a.sample_sentiments.first().is_some_and(|s| *s < 0.3));
     }
 
     #[test]

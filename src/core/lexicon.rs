@@ -130,6 +130,7 @@ const BENIGN: &str = include_str!("../../data/lexicons/cues/benign.txt");
 const COMPLAINT: &str = include_str!("../../data/lexicons/cues/complaint.txt");
 const INCIDENT: &str = include_str!("../../data/lexicons/cues/incident.txt");
 const DISTRESS: &str = include_str!("../../data/lexicons/cues/distress.txt");
+const OBJECTS: &str = include_str!("../../data/lexicons/cues/objects.txt");
 
 /// What a lexicon term signals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +153,9 @@ pub enum Cue {
     Incident,
     /// A person in crisis.
     Distress,
+    /// An inanimate thing (a battery, an app): "killed my battery" is a
+    /// machine failing, not a death.
+    Object,
 }
 
 #[derive(Debug, Clone)]
@@ -289,6 +293,7 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
     cues.extend(content_lines(COMPLAINT).map(|l| (l, Cue::Complaint)));
     cues.extend(content_lines(INCIDENT).map(|l| (l, Cue::Incident)));
     cues.extend(content_lines(DISTRESS).map(|l| (l, Cue::Distress)));
+    cues.extend(content_lines(OBJECTS).map(|l| (l, Cue::Object)));
     let (anniversaries, ann_terms) = parse_anniversaries()?;
     cues.extend(ann_terms);
 

@@ -2,7 +2,8 @@
 //! and ordinary customer care, scored the way PRODUCT.md judges decision
 //! quality (right 1, safe-but-weaker ½, miss 0, ENGAGE on a backlash
 //! moment −2). A measurement as much as a test: run with
-//! `cargo test --lib moments -- --nocapture` to see the table.
+//! `cargo test --lib moments -- --nocapture` to see the tables
+//! (`moments.json`, the tuning corpus, and `holdout.json`, held out).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -14,6 +15,7 @@ use super::model::*;
 use super::{CompiledProfile, analyse, assess};
 
 const FIXTURE: &str = include_str!("../../tests/fixtures/moments.json");
+const HOLDOUT: &str = include_str!("../../tests/fixtures/holdout.json");
 
 #[derive(Deserialize)]
 struct Fixture {
@@ -253,11 +255,26 @@ fn best(c: &FxCase) -> String {
         .join("/")
 }
 
-#[test]
-fn moments_corpus_meets_the_bar() {
-    let fx: Fixture = match serde_json::from_str(FIXTURE) {
+/// Coarse groups for the breakdown: how the held-out evaluation mixes its
+/// moments (wins, traps, ordinary operations).
+fn group_of(category: &str) -> &'static str {
+    match category {
+        "win" => "wins",
+        "failure" | "crisis" | "values" | "echo" | "collision" => "traps",
+        _ => "operations",
+    }
+}
+
+struct Outcome {
+    cases: usize,
+    average: f64,
+    harmful: Vec<String>,
+}
+
+fn run_corpus(name: &str, json: &str) -> Outcome {
+    let fx: Fixture = match serde_json::from_str(json) {
         Ok(f) => f,
-        Err(e) => panic!("tests/fixtures/moments.json: {e}"),
+        Err(e) => panic!("{name}: {e}"),
     };
     let profiles: BTreeMap<&str, CompiledProfile> = fx
         .profiles
@@ -267,6 +284,8 @@ fn moments_corpus_meets_the_bar() {
     let mut total = 0.0;
     let mut harmful = Vec::new();
     let mut by_cat: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
+    let mut by_group: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
+    println!("== {name}");
     println!(
         "{:<28} {:<14} {:<8} {:>5}  reasons",
         "case", "expected", "got", "pts"
@@ -284,11 +303,16 @@ fn moments_corpus_meets_the_bar() {
         let pts = points(c, a.decision);
         total += pts;
         if pts < 0.0 {
-            harmful.push(c.id.as_str());
+            harmful.push(c.id.clone());
         }
-        let e = by_cat.entry(c.category.as_str()).or_default();
-        e.0 += pts;
-        e.1 += 1;
+        for (map, key) in [
+            (&mut by_cat, c.category.as_str()),
+            (&mut by_group, group_of(&c.category)),
+        ] {
+            let e = map.entry(key).or_default();
+            e.0 += pts;
+            e.1 += 1;
+        }
         let reasons: Vec<String> = a
             .reasons
             .iter()
@@ -309,17 +333,41 @@ fn moments_corpus_meets_the_bar() {
         }
     }
     let n = fx.cases.len().max(1) as f64;
-    let avg = total / n;
-    println!("\nper category:");
+    let average = total / n;
+    println!("\nper group:");
+    for (g, (s, k)) in &by_group {
+        println!("  {g:<14} {k:>3} cases  avg {:.2}", s / *k as f64);
+    }
+    println!("per category:");
     for (cat, (s, k)) in &by_cat {
         println!("  {cat:<14} {k:>3} cases  avg {:.2}", s / *k as f64);
     }
     println!(
-        "\n{} cases, average {avg:.3}, harmful {}: {harmful:?}",
+        "\n{name}: {} cases, average {average:.3}, harmful {}: {harmful:?}",
         fx.cases.len(),
         harmful.len()
     );
-    assert!(fx.cases.len() >= 70, "corpus too small");
-    assert!(harmful.is_empty(), "harmful answers: {harmful:?}");
-    assert!(avg >= 0.85, "average {avg:.3} below 0.85");
+    Outcome {
+        cases: fx.cases.len(),
+        average,
+        harmful,
+    }
+}
+
+#[test]
+fn moments_corpus_meets_the_bar() {
+    let o = run_corpus("moments.json", FIXTURE);
+    assert!(o.cases >= 70, "corpus too small");
+    assert!(o.harmful.is_empty(), "harmful answers: {:?}", o.harmful);
+    assert!(o.average >= 0.85, "average {:.3} below 0.85", o.average);
+}
+
+/// Moments written after the core was tuned on `moments.json`, with other
+/// stories, brands and wording: the honest estimate of unseen quality.
+#[test]
+fn holdout_corpus_meets_the_bar() {
+    let o = run_corpus("holdout.json", HOLDOUT);
+    assert!(o.cases >= 50, "held-out corpus too small");
+    assert!(o.harmful.is_empty(), "harmful answers: {:?}", o.harmful);
+    assert!(o.average >= 0.85, "average {:.3} below 0.85", o.average);
 }

@@ -289,6 +289,9 @@ pub fn assess(
     // ---- relevance
     let mut evidence: Vec<f64> = Vec::with_capacity(8);
     let mut entity_collision = None;
+    // The brand's name is also an entity of the story: either the story is
+    // about the brand, or a namesake is at its centre. Decided below.
+    let mut name_collision: Option<String> = None;
     if addressed {
         evidence.push(0.95);
         rs.add(
@@ -308,7 +311,7 @@ pub fn assess(
                 | EventKind::CulturalMoment
         ) && e.entities.iter().any(|x| names_same(x, name));
         if collides {
-            entity_collision = Some(name.to_string());
+            name_collision = Some(name.to_string());
         }
         evidence.push(0.85);
         rs.add(
@@ -370,6 +373,19 @@ pub fn assess(
                 src.describe()
             ),
         );
+    }
+    // The brand's own platform named in the story's text or tags (its
+    // product, its slogan) shows the story is about the brand, not a
+    // namesake; a theme that is itself the colliding entity shows nothing.
+    let corroborated = hits.themes.iter().any(|(i, src)| {
+        !matches!(src, Source::Sample(_))
+            && prof
+                .themes
+                .get(*i)
+                .is_some_and(|t| !e.entities.iter().any(|x| names_same(x, &t.term)))
+    });
+    if entity_collision.is_none() && !corroborated {
+        entity_collision = name_collision;
     }
     let mut seen_topics: Vec<usize> = Vec::new();
     for (i, conf, src) in &hits.topics {
@@ -840,6 +856,25 @@ pub fn assess(
     } else {
         None
     };
+    // The brand's own campaign hashtag (an alias written with '#') trending:
+    // people are answering the campaign, and whether they praise it or turn
+    // it against the brand lives only in their posts. Without a clear
+    // positive majority under it, a person reads it first.
+    let campaign_tag = hits.names.iter().find_map(|(t, _)| match t {
+        Term::Name(i) => p.names.get(*i).filter(|n| n.trim_start().starts_with('#')),
+        _ => None,
+    });
+    let crisis = crisis.or_else(|| {
+        let tag = campaign_tag?;
+        if addressed || !matches!(e.kind, EventKind::TrendingTopic | EventKind::News) {
+            return None;
+        }
+        let posts = ev.sample_sentiments.len();
+        let positive = ev.sample_sentiments.iter().filter(|s| **s >= 0.3).count();
+        (positive * 2 <= posts || posts == 0).then(|| {
+            format!("the brand's own campaign tag {tag} is trending; {positive} of {posts} posts under it are positive")
+        })
+    });
     let in_crisis = crisis.is_some();
     if let Some(detail) = crisis {
         review_cap = true;
@@ -984,6 +1019,15 @@ pub fn assess(
             format!("debated issue: {:?} in the {}", d.term, d.source.describe()),
         );
     }
+    // A person's post under the brand's own campaign tag is an entry to
+    // the campaign: automated answers to entries are how user text ends up
+    // printed in the brand's voice.
+    let campaign_entry = campaign_tag.filter(|_| {
+        matches!(
+            e.kind,
+            EventKind::BrandMention | EventKind::Praise | EventKind::Question
+        )
+    });
     if let Some(f) = ev.echo.first() {
         review_cap = true;
         risk(
@@ -996,6 +1040,15 @@ pub fn assess(
                 f.term,
                 f.source.describe()
             ),
+        );
+    } else if let Some(tag) = campaign_entry {
+        review_cap = true;
+        risk(
+            &mut rs,
+            Weight::Cap,
+            ReasonCode::EchoTrap,
+            0.4,
+            format!("an entry to the brand's campaign {tag}: a person answers entries"),
         );
     }
     if let Some(name) = &entity_collision {
@@ -1090,9 +1143,12 @@ pub fn assess(
     }
 
     // ---- decision
+    // A values day is a person's call even for a brand with no link to it:
+    // the infamous posts came from brands that thought they had none.
+    let values_day = e.kind == EventKind::CulturalMoment && !ev.values.is_empty();
     let decision = if hard {
         Decision::Decline
-    } else if relevance < th.relevance_min {
+    } else if relevance < th.relevance_min && !values_day {
         rs.add(
             Weight::Decisive,
             ReasonCode::OffPlatform,

@@ -56,6 +56,20 @@ pub trait ProfileStore: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<Upserted, StoreError>;
 
+    /// Unconditional upserts of many profiles in one transaction (one
+    /// durable commit for the lot), in order.
+    async fn upsert_profiles(
+        &self,
+        profiles: &[BrandProfile],
+        now: Timestamp,
+    ) -> Result<Vec<Upserted>, StoreError> {
+        let mut out = Vec::with_capacity(profiles.len());
+        for p in profiles {
+            out.push(self.upsert_profile(p, None, now).await?);
+        }
+        Ok(out)
+    }
+
     async fn get_profile(&self, brand_id: &str) -> Result<Option<StoredProfile>, StoreError>;
 
     /// Profiles ordered by `brand_id`, strictly after `after`, at most `limit`.

@@ -62,6 +62,15 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS decisions_decided ON decisions (decided_at_us)",
 ];
 
+/// Unconditional create-or-replace; the version counts writes per brand.
+const UPSERT: &str = "INSERT INTO brand_profiles (brand_id, version, updated_at_us, body)
+     VALUES (?1, 1, ?2, ?3)
+     ON CONFLICT (brand_id) DO UPDATE
+       SET version = brand_profiles.version + 1,
+           updated_at_us = excluded.updated_at_us,
+           body = excluded.body
+     RETURNING version";
+
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -182,20 +191,12 @@ impl ProfileStore for SqliteStore {
         let at = to_micros(now);
         let version: Option<i64> = match expected_version {
             None => Some(
-                sqlx::query_scalar(
-                    "INSERT INTO brand_profiles (brand_id, version, updated_at_us, body)
-                     VALUES (?1, 1, ?2, ?3)
-                     ON CONFLICT (brand_id) DO UPDATE
-                       SET version = brand_profiles.version + 1,
-                           updated_at_us = excluded.updated_at_us,
-                           body = excluded.body
-                     RETURNING version",
-                )
-                .bind(id)
-                .bind(at)
-                .bind(&body)
-                .fetch_one(&self.pool)
-                .await?,
+                sqlx::query_scalar(UPSERT)
+                    .bind(id)
+                    .bind(at)
+                    .bind(&body)
+                    .fetch_one(&self.pool)
+                    .await?,
             ),
             Some(0) => {
                 sqlx::query_scalar(
@@ -252,6 +253,34 @@ impl ProfileStore for SqliteStore {
             },
             created: version == 1,
         })
+    }
+
+    async fn upsert_profiles(
+        &self,
+        profiles: &[BrandProfile],
+        now: Timestamp,
+    ) -> Result<Vec<Upserted>, StoreError> {
+        let at = to_micros(now);
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(profiles.len());
+        for profile in profiles {
+            let version: i64 = sqlx::query_scalar(UPSERT)
+                .bind(&profile.brand_id)
+                .bind(at)
+                .bind(encode(profile)?)
+                .fetch_one(&mut *tx)
+                .await?;
+            out.push(Upserted {
+                stored: StoredProfile {
+                    profile: profile.clone(),
+                    version,
+                    updated_at: from_micros(at),
+                },
+                created: version == 1,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn get_profile(&self, brand_id: &str) -> Result<Option<StoredProfile>, StoreError> {
