@@ -81,6 +81,8 @@ impl Application {
             path: config.data_dir.display().to_string(),
             source,
         })?;
+        // Parse the lexicons now, not on the first request.
+        std::sync::LazyLock::force(&crate::core::lexicon::LEXICON);
         let store = Arc::new(SqliteStore::open(&config.data_dir).await?);
         let profile_store: Arc<dyn ProfileStore> = store.clone();
         let full_store: Arc<dyn Store> = store.clone();

@@ -67,8 +67,31 @@ pub struct BenchArgs {
     /// Brands per ScoreBatch call.
     #[arg(long, default_value_t = 100)]
     pub batch_brands: usize,
+    /// Write a gRPC-framed ScoreRequest (5-byte prefix + message) for
+    /// third-party load generators such as h2load to PATH, and exit.
+    #[arg(long, value_name = "PATH")]
+    pub write_score_body: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub conn: Connection,
+}
+
+/// The gRPC wire frame of one ScoreRequest: flag 0, big-endian length,
+/// message.
+pub fn score_frame(brand: usize) -> Vec<u8> {
+    use prost::Message;
+    let req = pb::ScoreRequest {
+        request_id: String::new(),
+        event: Some(pb_event(0)),
+        brand_id: brand_id(brand),
+        now: Some(timestamp_out(synthetic::now())),
+        log_decision: false,
+    };
+    let body = req.encode_to_vec();
+    let mut frame = Vec::with_capacity(body.len() + 5);
+    frame.push(0);
+    frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    frame.extend_from_slice(&body);
+    frame
 }
 
 struct Outcome {
@@ -149,6 +172,16 @@ fn brand_id(i: usize) -> String {
 }
 
 pub async fn run(args: BenchArgs) -> Result<(), String> {
+    if let Some(path) = &args.write_score_body {
+        std::fs::write(path, score_frame(0))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!(
+            "wrote a ScoreRequest frame for {} to {}",
+            brand_id(0),
+            path.display()
+        );
+        return Ok(());
+    }
     if args.concurrency == 0 || args.connections == 0 || args.brands == 0 {
         return Err("--concurrency, --connections and --brands must be at least 1".into());
     }
