@@ -58,6 +58,8 @@ pub enum AppError {
 }
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
+const STREAM_WINDOW_BYTES: u32 = 256 * 1024;
+const CONNECTION_WINDOW_BYTES: u32 = 2 * 1024 * 1024;
 
 pub struct Application {
     listener: TcpListener,
@@ -226,6 +228,12 @@ impl Application {
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = Server::builder()
+            // A stream window well under the connection window: a client
+            // that stops reading a ScoreStream stalls on flow control long
+            // before h2's budget for buffered small DATA frames (half the
+            // connection window) runs out and the connection is reset.
+            .initial_stream_window_size(STREAM_WINDOW_BYTES)
+            .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

@@ -38,6 +38,13 @@ pub const INLINE_PAIRS: usize = 64;
 /// In-flight responses per ScoreStream: a slow reader stops the server from
 /// reading further requests instead of growing a queue.
 const STREAM_BUFFER: usize = 64;
+/// Items of one ScoreStream being scored at the same time.
+const STREAM_WINDOW: usize = 32;
+
+enum StreamJob {
+    Scoring(tokio::task::JoinHandle<pb::ScoreStreamResponse>),
+    Failed(Status),
+}
 const RANK_PAGE: usize = 500;
 
 pub struct ScoringApi {
@@ -267,36 +274,59 @@ impl ScoringService for ScoringApi {
     ) -> Result<Response<Self::ScoreStreamStream>, Status> {
         let mut inbound = request.into_inner();
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        // Items are scored concurrently (up to STREAM_WINDOW at once, on
+        // any worker thread) but answered in arrival order: the reader
+        // queues each item's task, the writer awaits them in turn. Both
+        // queues are bounded, so a slow reader of responses stops the
+        // server from reading requests instead of growing memory.
+        let (jobs_tx, mut jobs_rx) = mpsc::channel::<StreamJob>(STREAM_WINDOW);
         let scorer = self.scorer.clone();
         tokio::spawn(async move {
             while let Some(item) = inbound.next().await {
-                let item = match item {
-                    Ok(item) => item,
-                    // The client went away or sent garbage: end the stream.
-                    Err(status) => {
-                        let _ = tx.send(Err(status)).await;
-                        break;
+                let job = match item {
+                    Ok(item) => {
+                        let scorer = scorer.clone();
+                        StreamJob::Scoring(tokio::spawn(async move {
+                            let result = match score_request(
+                                &scorer,
+                                &item.request_id,
+                                item.event.as_ref(),
+                                &item.brand_id,
+                                item.now.as_ref(),
+                                item.log_decision,
+                            )
+                            .await
+                            {
+                                Ok(a) => pb::score_stream_response::Result::Assessment(a),
+                                Err(e) => pb::score_stream_response::Result::Error(item_error(e)),
+                            };
+                            pb::ScoreStreamResponse {
+                                request_id: item.request_id,
+                                result: Some(result),
+                            }
+                        }))
                     }
+                    // The client went away or sent garbage: end the stream.
+                    Err(status) => StreamJob::Failed(status),
                 };
-                let result = match score_request(
-                    &scorer,
-                    &item.request_id,
-                    item.event.as_ref(),
-                    &item.brand_id,
-                    item.now.as_ref(),
-                    item.log_decision,
-                )
-                .await
-                {
-                    Ok(a) => pb::score_stream_response::Result::Assessment(a),
-                    Err(e) => pb::score_stream_response::Result::Error(item_error(e)),
+                let failed = matches!(job, StreamJob::Failed(_));
+                if jobs_tx.send(job).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        tokio::spawn(async move {
+            while let Some(job) = jobs_rx.recv().await {
+                let out = match job {
+                    StreamJob::Scoring(handle) => match handle.await {
+                        Ok(resp) => Ok(resp),
+                        Err(e) => Err(Status::from(Error::Internal(Box::new(e)))),
+                    },
+                    StreamJob::Failed(status) => Err(status),
                 };
-                let resp = pb::ScoreStreamResponse {
-                    request_id: item.request_id,
-                    result: Some(result),
-                };
+                let end = out.is_err();
                 // Waits while the client is not reading: backpressure.
-                if tx.send(Ok(resp)).await.is_err() {
+                if tx.send(out).await.is_err() || end {
                     break;
                 }
             }

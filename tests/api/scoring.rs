@@ -393,3 +393,67 @@ async fn rank_brands_orders_by_opportunity() {
     assert_eq!(violated_field(&bad_k).as_deref(), Some("k"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_stream_whose_reader_stalls_stops_reading_requests() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut app = spawn_app().await;
+    app.upsert(cookie_brand("crumbly"), None).await.unwrap();
+    let total = 15_000;
+    let sent = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let producer = {
+        let sent = sent.clone();
+        tokio::spawn(async move {
+            for i in 0..total {
+                let ev = complaint(&format!("c{i}"), "ann", "2026-02-03T20:00:00Z");
+                let req = pb::ScoreStreamRequest {
+                    request_id: i.to_string(),
+                    event: Some(ev),
+                    brand_id: "crumbly".into(),
+                    now: Some(ts("2026-02-03T20:01:00Z")),
+                    log_decision: false,
+                };
+                if tx.send(req).await.is_err() {
+                    return;
+                }
+                sent.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    let mut out = app
+        .scoring
+        .score_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    // Read nothing until the producer stops making progress.
+    let mut last = usize::MAX;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let now = sent.load(Ordering::SeqCst);
+        if now == last || now == total {
+            break;
+        }
+        last = now;
+    }
+    let stalled_at = sent.load(Ordering::SeqCst);
+    eprintln!("producer stalled after {stalled_at} of {total} requests");
+    assert!(
+        stalled_at < total,
+        "the server kept reading {total} requests while nobody read responses"
+    );
+    // Reading resumes the flow, and every request gets its answer in order.
+    let mut got = 0;
+    while let Some(msg) = out.message().await.unwrap() {
+        assert_eq!(msg.request_id, got.to_string());
+        got += 1;
+        if got == total {
+            break;
+        }
+    }
+    producer.await.unwrap();
+    assert_eq!(got, total);
+    app.stop().await;
+}
