@@ -151,6 +151,13 @@ mod tests {
         ) -> Result<Vec<StoredProfile>, StoreError> {
             self.inner.list_profiles(after, limit).await
         }
+        async fn list_brand_ids(
+            &self,
+            after: Option<&str>,
+            limit: usize,
+        ) -> Result<Vec<String>, StoreError> {
+            self.inner.list_brand_ids(after, limit).await
+        }
         async fn delete_profile(&self, id: &str) -> Result<bool, StoreError> {
             self.inner.delete_profile(id).await
         }

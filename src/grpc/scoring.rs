@@ -364,49 +364,63 @@ impl ScoringService for ScoringApi {
             }
             let now = now_or(req.now.as_ref())?;
             let event = event_or(req.event.as_ref(), "event")?;
-            let analysed = analyse(&event);
-            let blackouts = self.scorer.active_blackouts(now);
+            let analysed = Arc::new(analyse(&event));
+            let blackouts = Arc::new(self.scorer.active_blackouts(now));
             let mut top = TopK::new(k);
 
-            let mut score_brand = async |profile: Arc<CompiledProfile>| -> Result<(), Error> {
-                let counts = self.scorer.counts(&profile, &event, now).await?;
-                top.offer(
-                    self.scorer
-                        .assess(&analysed, &profile, &blackouts, counts, now),
-                );
+            // One page of brands: profiles and counts (async), then the pure
+            // assessments, on the blocking pool when the page is large.
+            let mut rank_page = async |ids: &[String]| -> Result<(), Error> {
+                let mut work = Vec::with_capacity(ids.len());
+                for id in ids {
+                    match self.scorer.profile(id).await {
+                        Ok(p) => {
+                            let counts = self.scorer.counts(&p, &event, now).await?;
+                            work.push((p, counts));
+                        }
+                        // Unknown (or deleted meanwhile): it cannot rank.
+                        Err(Error::NotFound { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                let scorer = self.scorer.clone();
+                let (analysed, blackouts) = (analysed.clone(), blackouts.clone());
+                let assess_all = move || -> Vec<crate::core::model::Assessment> {
+                    work.iter()
+                        .map(|(p, c)| scorer.assess(&analysed, p, &blackouts, *c, now))
+                        .collect()
+                };
+                let assessed = if ids.len() > INLINE_PAIRS {
+                    tokio::task::spawn_blocking(assess_all)
+                        .await
+                        .map_err(|e| Error::Internal(Box::new(e)))?
+                } else {
+                    assess_all()
+                };
+                for a in assessed {
+                    top.offer(a);
+                }
                 Ok(())
             };
             if req.brand_ids.is_empty() {
-                // Every stored brand, a page at a time so memory stays bounded.
+                // Every stored brand, a page of ids at a time so memory
+                // stays bounded whatever the number of brands.
                 let mut after: Option<String> = None;
                 loop {
-                    let page = self
+                    let ids = self
                         .store
-                        .list_profiles(after.as_deref(), RANK_PAGE)
+                        .list_brand_ids(after.as_deref(), RANK_PAGE)
                         .await?;
-                    let Some(last) = page.last() else { break };
-                    after = Some(last.profile.brand_id.clone());
-                    let full = page.len() == RANK_PAGE;
-                    for stored in page {
-                        // Through the cache: compiled once, reused by Score.
-                        match self.scorer.profile(&stored.profile.brand_id).await {
-                            Ok(p) => score_brand(p).await?,
-                            Err(Error::NotFound { .. }) => {} // deleted meanwhile
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    if !full {
+                    let Some(last) = ids.last() else { break };
+                    after = Some(last.clone());
+                    rank_page(&ids).await?;
+                    if ids.len() < RANK_PAGE {
                         break;
                     }
                 }
             } else {
-                for id in &req.brand_ids {
-                    match self.scorer.profile(id).await {
-                        Ok(p) => score_brand(p).await?,
-                        // An unknown brand cannot rank; the others still do.
-                        Err(Error::NotFound { .. }) => {}
-                        Err(e) => return Err(e),
-                    }
+                for ids in req.brand_ids.chunks(RANK_PAGE) {
+                    rank_page(ids).await?;
                 }
             }
             let event_pb = req.event.as_ref();

@@ -79,6 +79,13 @@ pub trait ProfileStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<StoredProfile>, StoreError>;
 
+    /// Brand ids ordered, strictly after `after`, at most `limit`.
+    async fn list_brand_ids(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError>;
+
     /// Returns whether a profile was deleted.
     async fn delete_profile(&self, brand_id: &str) -> Result<bool, StoreError>;
 }

@@ -309,6 +309,20 @@ impl ProfileStore for SqliteStore {
         rows.iter().map(decode_row).collect()
     }
 
+    async fn list_brand_ids(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT brand_id FROM brand_profiles WHERE brand_id > ?1 ORDER BY brand_id LIMIT ?2",
+        )
+        .bind(after.unwrap_or(""))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn delete_profile(&self, brand_id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM brand_profiles WHERE brand_id = ?1")
             .bind(brand_id)
