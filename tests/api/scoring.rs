@@ -457,3 +457,43 @@ async fn a_stream_whose_reader_stalls_stops_reading_requests() {
     assert_eq!(got, total);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn rank_brands_pages_through_many_stored_brands() {
+    let mut app = spawn_app().await;
+    // 700 brands: more than one internal page, big pages off the reactor.
+    let mut items: Vec<pb::ImportBrandProfilesRequest> = (0..699)
+        .map(|i| pb::ImportBrandProfilesRequest {
+            profile: Some(profile(&format!("filler-{i:04}"))),
+        })
+        .collect();
+    items.push(pb::ImportBrandProfilesRequest {
+        profile: Some(cookie_brand("zz-crumbly")),
+    });
+    let resp = app
+        .profiles
+        .import_brand_profiles(tokio_stream::iter(items))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(resp.created, 700);
+    let ranked = app
+        .scoring
+        .rank_brands(pb::RankBrandsRequest {
+            event: Some(blackout_moment("ev-1", "2026-02-03T20:38:00Z")),
+            brand_ids: vec![],
+            k: 3,
+            now: Some(ts("2026-02-03T20:40:00Z")),
+            log_decision: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .ranked;
+    assert_eq!(ranked.len(), 3);
+    assert_eq!(
+        ranked[0].brand_id, "zz-crumbly",
+        "the last brand of the last page still ranks"
+    );
+    app.stop().await;
+}
