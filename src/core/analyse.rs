@@ -21,13 +21,89 @@ pub enum Source {
 
 impl Source {
     pub fn describe(self) -> String {
+        let mut s = String::new();
+        self.push_describe(&mut s);
+        s
+    }
+
+    /// Appends what [`Source::describe`] returns.
+    pub(crate) fn push_describe(self, out: &mut String) {
         match self {
-            Source::Text => "text".into(),
-            Source::Hashtag => "hashtags".into(),
-            Source::Author => "author name".into(),
-            Source::Label => "upstream label".into(),
-            Source::Sample(i) => format!("sample post {}", i + 1),
+            Source::Text => out.push_str("text"),
+            Source::Hashtag => out.push_str("hashtags"),
+            Source::Author => out.push_str("author name"),
+            Source::Label => out.push_str("upstream label"),
+            Source::Sample(i) => {
+                out.push_str("sample post ");
+                push_uint(out, (i as u64).saturating_add(1));
+            }
         }
+    }
+}
+
+/// Appends `n` in decimal, as `{}` prints it.
+pub(crate) fn push_uint(out: &mut String, n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
+}
+
+/// Appends `x` as `{:.N}` prints it (N = `digits` ≤ 3). Rounding the
+/// scaled value is exact whenever it is not within rounding error of a
+/// tie; those rare values, negatives and huge ones take the formatter.
+pub(crate) fn push_fixed(out: &mut String, x: f64, digits: u32) {
+    use std::fmt::Write as _;
+    let m = match digits {
+        0 => 1.0,
+        1 => 10.0,
+        2 => 100.0,
+        3 => 1000.0,
+        _ => 0.0,
+    };
+    let y = x * m;
+    let r = y.round();
+    let margin = y * 1e-15 + 1e-9;
+    if m > 0.0 && x.is_finite() && x >= 0.0 && y < 1e12 && (0.5 - (y - r).abs()) > margin {
+        let r = r as u64;
+        let scale = m as u64;
+        push_uint(out, r / scale);
+        if digits > 0 {
+            out.push('.');
+            let frac = r % scale;
+            let mut div = scale / 10;
+            while div > 0 {
+                out.push(char::from(b'0' + ((frac / div) % 10) as u8));
+                div /= 10;
+            }
+        }
+    } else {
+        let _ = write!(out, "{x:.prec$}", prec = digits as usize);
+    }
+}
+
+/// Appends `s` as `{:?}` prints it: quoted, and verbatim when it is
+/// printable ASCII without quotes or backslashes (nearly every term).
+pub(crate) fn push_debug_str(out: &mut String, s: &str) {
+    use std::fmt::Write as _;
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        let _ = write!(out, "{s:?}");
     }
 }
 
@@ -286,48 +362,29 @@ fn masked_profanity(text: &str) -> bool {
     })
 }
 
-/// Token index of every byte position's word in a stream, by counting the
-/// spaces before it (each token is followed by one space).
-fn token_starts(text: &str) -> Vec<usize> {
-    text.char_indices()
-        .filter(|(_, c)| *c == ' ')
-        .map(|(i, _)| i + 1)
+fn is_benign(idx: usize) -> bool {
+    LEXICON
+        .entries
+        .get(idx)
+        .is_some_and(|(_, cues)| cues.contains(&Cue::Benign))
+}
+
+/// Token spans `[first, end)` of the benign idioms among a stream's
+/// lexicon matches.
+fn benign_spans(hits: &[(usize, usize, usize)]) -> Vec<(usize, usize)> {
+    hits.iter()
+        .filter(|(idx, _, _)| is_benign(*idx))
+        .map(|&(_, k, n)| (k, k + n))
         .collect()
 }
 
-fn token_index(starts: &[usize], pos: usize) -> usize {
-    starts.partition_point(|&s| s <= pos)
-}
-
-/// Byte spans of the benign idioms in a stream.
-fn benign_spans(text: &str, form: Form) -> Vec<(usize, usize)> {
-    let lex = &*LEXICON;
-    let mut out = Vec::new();
-    lex.matcher(form).for_each_overlapping(text, |idx, pos| {
-        if lex
-            .entries
-            .get(idx)
-            .is_some_and(|(_, cues)| cues.contains(&Cue::Benign))
-        {
-            out.push((pos, pos + lex.pattern_len(idx, form)));
-        }
-    });
-    out
-}
-
-/// Whether the match of entry `idx` at `pos` lies inside a benign idiom
-/// (and is not that idiom itself).
-fn masked(spans: &[(usize, usize)], idx: usize, pos: usize, form: Form) -> bool {
-    let lex = &*LEXICON;
-    let is_benign = lex
-        .entries
-        .get(idx)
-        .is_some_and(|(_, cues)| cues.contains(&Cue::Benign));
-    if is_benign {
+/// Whether the match of entry `idx` over tokens `[k, k + n)` lies inside a
+/// benign idiom (and is not that idiom itself).
+fn masked(spans: &[(usize, usize)], idx: usize, k: usize, n: usize) -> bool {
+    if is_benign(idx) {
         return true;
     }
-    let end = pos + lex.pattern_len(idx, form);
-    spans.iter().any(|(s, e)| *s <= pos && end <= *e)
+    spans.iter().any(|(s, e)| *s <= k && k + n <= *e)
 }
 
 /// Runs the lexicons over every field and records what they found.
@@ -408,10 +465,11 @@ fn screen(a: &mut AnalysedEvent) {
         }
     };
 
-    let form = a.form;
     let main = std::mem::take(&mut a.main);
     let (t0, t1) = a.hashtag_segments;
-    let spans = benign_spans(&main.text, form);
+    let t0 = t0 as u32;
+    let hits = matcher.overlapping(&main);
+    let spans = benign_spans(&hits);
     // In a person's own post a death word next to a thing ("the update
     // killed my battery") is a machine failing. Stories and trends keep
     // every death word: there the thing may be what the victims carried.
@@ -424,22 +482,22 @@ fn screen(a: &mut AnalysedEvent) {
             | EventKind::Praise
             | EventKind::Conversation
     );
-    let starts = token_starts(&main.text);
+    let seg_of = |k: usize| main.toks.get(k).map_or(u32::MAX, |t| t.seg);
     let mut objects: Vec<usize> = Vec::new();
     if personal {
-        matcher.for_each_overlapping(&main.text, |idx, pos| {
+        for &(idx, k, _) in &hits {
             if lex
                 .entries
                 .get(idx)
                 .is_some_and(|(_, cues)| cues.contains(&Cue::Object))
-                && main.segment_of(pos) < t0
+                && seg_of(k) < t0
             {
-                objects.push(token_index(&starts, pos));
+                objects.push(k);
             }
-        });
+        }
     }
-    let machine_idiom = |idx: usize, pos: usize| -> bool {
-        if objects.is_empty() || main.segment_of(pos) >= t0 {
+    let machine_idiom = |idx: usize, k: usize| -> bool {
+        if objects.is_empty() || seg_of(k) >= t0 {
             return false;
         }
         let Some((term, cues)) = lex.entries.get(idx) else {
@@ -454,32 +512,33 @@ fn screen(a: &mut AnalysedEvent) {
         if !deathly || term.contains(' ') {
             return false;
         }
-        let at = token_index(&starts, pos);
-        objects.iter().any(|o| o.abs_diff(at) <= 3)
+        // Objects and the word are both in the text segment, so token
+        // distance is word distance.
+        objects.iter().any(|o| o.abs_diff(k) <= 3)
     };
-    matcher.for_each_overlapping(&main.text, |idx, pos| {
-        let seg = main.segment_of(pos);
-        let src = if (t0..t1).contains(&seg) {
+    for &(idx, k, n) in &hits {
+        let seg = seg_of(k) as usize;
+        let src = if (t0 as usize..t1).contains(&seg) {
             Source::Hashtag
         } else {
             Source::Text
         };
-        let m = masked(&spans, idx, pos, form) || machine_idiom(idx, pos);
+        let m = masked(&spans, idx, k, n) || machine_idiom(idx, k);
         record(a, idx, src, m);
-    });
+    }
     a.main = main;
-    let author = std::mem::take(&mut a.author);
-    let spans = benign_spans(&author.text, form);
-    matcher.for_each_overlapping(&author.text, |idx, pos| {
-        record(a, idx, Source::Author, masked(&spans, idx, pos, form))
-    });
-    a.author = author;
+    let hits = matcher.overlapping(&a.author);
+    let spans = benign_spans(&hits);
+    for &(idx, k, n) in &hits {
+        record(a, idx, Source::Author, masked(&spans, idx, k, n));
+    }
     let samples = std::mem::take(&mut a.samples);
-    let spans = benign_spans(&samples.text, form);
-    matcher.for_each_overlapping(&samples.text, |idx, pos| {
-        let m = masked(&spans, idx, pos, form);
-        record(a, idx, Source::Sample(samples.segment_of(pos)), m)
-    });
+    let hits = matcher.overlapping(&samples);
+    let spans = benign_spans(&hits);
+    for &(idx, k, n) in &hits {
+        let seg = samples.toks.get(k).map_or(0, |t| t.seg as usize);
+        record(a, idx, Source::Sample(seg), masked(&spans, idx, k, n));
+    }
     a.samples = samples;
     let oi = category_index(SensitiveCategory::ObscenityProfanity);
     if masked_profanity(&a.event.text) && worst[oi].as_ref().is_none_or(|d| d.level < Level::High) {
@@ -736,6 +795,46 @@ mod tests {
         e.sample_posts = vec!["#LuxuryJoy stranded at the gate for two days".into()];
         let a = analyse(&e);
         assert!(a.sample_sentiments.first().is_some_and(|s| *s < 0.3));
+    }
+
+    #[test]
+    fn fast_formatting_prints_what_the_formatter_prints() {
+        let mut x = 0.0f64;
+        let mut values = vec![0.0, 0.005, 0.015, 0.125, 0.375, 2.5, 0.5, 1.0, 1e13, -0.001];
+        values.extend([f64::NAN, f64::INFINITY, 0.1 + 0.2, 1.0 / 3.0]);
+        let mut r = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            x += (r % 1000) as f64 / 997.0;
+            values.push(x);
+            values.push((r % 100_000) as f64 / 1000.0);
+            values.push(f64::from_bits(r >> 2));
+        }
+        for v in values {
+            for d in 0..=3u32 {
+                let mut s = String::new();
+                push_fixed(&mut s, v, d);
+                assert_eq!(s, format!("{v:.prec$}", prec = d as usize), "{v:e} {d}");
+            }
+            let mut s = String::new();
+            push_uint(&mut s, v.to_bits());
+            assert_eq!(s, v.to_bits().to_string());
+        }
+        for t in [
+            "coffee",
+            "a \"b\"",
+            "back\\slash",
+            "tab\there",
+            "café",
+            "",
+            "ok'quote",
+        ] {
+            let mut s = String::new();
+            push_debug_str(&mut s, t);
+            assert_eq!(s, format!("{t:?}"));
+        }
     }
 
     #[test]

@@ -3,15 +3,15 @@
 
 use std::time::Duration;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use jiff::tz::TimeZone;
 
+use super::analyse::{push_debug_str, push_fixed};
 use super::lexicon::Level;
 use super::model::{
     EngagementMode, EventKind, LocalWindow, RiskAppetite, RiskLevel, SensitiveCategory,
     StoredProfile,
 };
-use super::text::{Form, TermMatcher, pattern, split_hashtag, words};
+use super::text::{Form, GluedSet, PhraseSet, pattern_tokens, split_hashtag, words};
 
 /// What a profile pattern stands for (indices into the stored lists).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,13 +133,18 @@ pub fn exceeds(level: Level, tolerance: RiskLevel) -> bool {
 #[derive(Debug)]
 pub struct CompiledProfile {
     pub stored: StoredProfile,
-    pub(crate) english: TermMatcher,
-    pub(crate) raw: TermMatcher,
+    pub(crate) english: PhraseSet,
+    pub(crate) raw: PhraseSet,
     pub(crate) terms: Vec<Term>,
     /// Names and themes without spaces, for one-case hashtags.
-    pub(crate) glued: Option<AhoCorasick>,
+    pub(crate) glued: GluedSet,
     pub(crate) glued_terms: Vec<Term>,
     pub(crate) names: Vec<String>,
+    /// `theme "term" (weight 0.80) in the ` per theme, and the same for
+    /// topics (`affinity`): reason details are built per assessment, the
+    /// quoted term and its rounded weight only once.
+    pub(crate) theme_details: Vec<String>,
+    pub(crate) topic_details: Vec<String>,
     pub(crate) tz: TimeZone,
     pub(crate) quiet: Vec<LocalWindow>,
     pub thresholds: Thresholds,
@@ -218,11 +223,11 @@ impl CompiledProfile {
                 .map(|(i, t)| (t.clone(), Term::BlockedTopic(i))),
         );
 
-        let english: Vec<String> = list
+        let raw: Vec<Vec<String>> = list.iter().map(|(t, _)| words(t)).collect();
+        let english: Vec<Vec<String>> = list
             .iter()
-            .map(|(t, _)| pattern(t, Form::English))
+            .map(|(t, _)| pattern_tokens(t, Form::English))
             .collect();
-        let raw: Vec<String> = list.iter().map(|(t, _)| pattern(t, Form::Raw)).collect();
         let terms: Vec<Term> = list.iter().map(|(_, k)| *k).collect();
 
         // One-case hashtags (#oreodunk) cannot be split by a dictionary that
@@ -230,21 +235,14 @@ impl CompiledProfile {
         // against each tag's plausible split positions instead.
         let mut glued_pats = Vec::new();
         let mut glued_terms = Vec::new();
-        for (t, k) in &list {
-            let g: String = words(t).concat();
+        for ((_, k), ws) in list.iter().zip(&raw) {
+            let g: String = ws.concat();
             if g.len() >= 3 && g.is_ascii() {
                 glued_pats.push(g);
                 glued_terms.push(*k);
             }
         }
-        let glued = if glued_pats.is_empty() {
-            None
-        } else {
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .build(&glued_pats)
-                .ok()
-        };
+        let glued = GluedSet::new(&glued_pats);
 
         let tz = if p.audience_time_zone.is_empty() {
             TimeZone::UTC
@@ -291,9 +289,33 @@ impl CompiledProfile {
             .sqrt();
         let thresholds = Thresholds::for_appetite(p.risk_appetite);
 
+        let detail = |what: &str, t: &str, label: &str, w: f64| {
+            let mut d = String::with_capacity(what.len() + t.len() + label.len() + 16);
+            d.push_str(what);
+            push_debug_str(&mut d, t);
+            d.push_str(" (");
+            d.push_str(label);
+            d.push(' ');
+            push_fixed(&mut d, w, 2);
+            d.push_str(") in the ");
+            d
+        };
+        let theme_details = p
+            .themes
+            .iter()
+            .map(|t| detail("theme ", &t.term, "weight", t.weight))
+            .collect();
+        let topic_details = p
+            .topics
+            .iter()
+            .map(|t| detail("topic ", &t.term, "affinity", t.weight))
+            .collect();
+
         Self {
-            english: TermMatcher::new(&english),
-            raw: TermMatcher::new(&raw),
+            theme_details,
+            topic_details,
+            english: PhraseSet::new(&english),
+            raw: PhraseSet::new(&raw),
             terms,
             glued,
             glued_terms,
@@ -317,7 +339,7 @@ impl CompiledProfile {
         self.stored.version
     }
 
-    pub(crate) fn matcher(&self, form: Form) -> &TermMatcher {
+    pub(crate) fn matcher(&self, form: Form) -> &PhraseSet {
         match form {
             Form::English => &self.english,
             Form::Raw => &self.raw,

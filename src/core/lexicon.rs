@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::model::SensitiveCategory;
-use super::text::{Form, TermMatcher, pattern, words};
+use super::text::{Form, PhraseSet, pattern, pattern_tokens, words};
 
 /// GARM risk level of a term; `Floor` is never acceptable to any brand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -169,28 +169,17 @@ pub struct Anniversary {
 pub struct Lexicon {
     /// Term as written, and every cue it carries.
     pub entries: Vec<(&'static str, Vec<Cue>)>,
-    /// Byte length of each entry's pattern (English form, raw form), so a
-    /// match's end is known without another search.
-    pub(crate) lens: Vec<(usize, usize)>,
-    pub(crate) english: TermMatcher,
-    pub(crate) raw: TermMatcher,
+    pub(crate) english: PhraseSet,
+    pub(crate) raw: PhraseSet,
     pub anniversaries: Vec<Anniversary>,
 }
 
 impl Lexicon {
-    pub(crate) fn matcher(&self, form: Form) -> &TermMatcher {
+    pub(crate) fn matcher(&self, form: Form) -> &PhraseSet {
         match form {
             Form::English => &self.english,
             Form::Raw => &self.raw,
         }
-    }
-
-    /// Byte length of entry `idx`'s pattern in `form`.
-    pub(crate) fn pattern_len(&self, idx: usize, form: Form) -> usize {
-        self.lens
-            .get(idx)
-            .map(|(e, r)| if form == Form::English { *e } else { *r })
-            .unwrap_or(0)
     }
 }
 
@@ -303,7 +292,6 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
     let mut entries: Vec<(&'static str, Vec<Cue>)> = Vec::new();
     let mut english = Vec::new();
     let mut raw = Vec::new();
-    let mut lens = Vec::new();
     for (term, cue) in cues {
         let p = pattern(term, Form::English);
         if p.is_empty() {
@@ -322,20 +310,17 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
                 }
             }
             None => {
-                by_pattern.insert(p.clone(), entries.len());
+                by_pattern.insert(p, entries.len());
                 entries.push((term, vec![cue]));
-                let r = pattern(term, Form::Raw);
-                lens.push((p.len(), r.len()));
-                english.push(p);
-                raw.push(r);
+                english.push(pattern_tokens(term, Form::English));
+                raw.push(pattern_tokens(term, Form::Raw));
             }
         }
     }
     Ok(Lexicon {
         entries,
-        lens,
-        english: TermMatcher::new(&english),
-        raw: TermMatcher::new(&raw),
+        english: PhraseSet::new(&english),
+        raw: PhraseSet::new(&raw),
         anniversaries,
     })
 }
@@ -346,9 +331,8 @@ pub static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     // rather than panic.
     parse_all().unwrap_or_else(|_| Lexicon {
         entries: Vec::new(),
-        lens: Vec::new(),
-        english: TermMatcher::new::<&str>(&[]),
-        raw: TermMatcher::new::<&str>(&[]),
+        english: PhraseSet::default(),
+        raw: PhraseSet::default(),
         anniversaries: Vec::new(),
     })
 });

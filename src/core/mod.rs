@@ -14,6 +14,8 @@ pub(crate) mod text;
 pub mod validate;
 
 #[cfg(test)]
+mod golden;
+#[cfg(test)]
 mod moments;
 #[cfg(test)]
 mod props;

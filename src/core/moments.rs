@@ -14,18 +14,18 @@ use serde::Deserialize;
 use super::model::*;
 use super::{CompiledProfile, analyse, assess};
 
-const FIXTURE: &str = include_str!("../../tests/fixtures/moments.json");
-const HOLDOUT: &str = include_str!("../../tests/fixtures/holdout.json");
+pub(super) const FIXTURE: &str = include_str!("../../tests/fixtures/moments.json");
+pub(super) const HOLDOUT: &str = include_str!("../../tests/fixtures/holdout.json");
 
 #[derive(Deserialize)]
-struct Fixture {
-    profiles: Vec<FxProfile>,
-    cases: Vec<FxCase>,
+pub(super) struct Fixture {
+    pub(super) profiles: Vec<FxProfile>,
+    pub(super) cases: Vec<FxCase>,
 }
 
 #[derive(Deserialize)]
-struct FxProfile {
-    brand_id: String,
+pub(super) struct FxProfile {
+    pub(super) brand_id: String,
     display_name: String,
     #[serde(default)]
     aliases: Vec<String>,
@@ -78,7 +78,7 @@ struct FxVelocity {
 }
 
 #[derive(Deserialize)]
-struct FxEvent {
+pub(super) struct FxEvent {
     kind: EventKind,
     #[serde(default)]
     text: String,
@@ -106,18 +106,18 @@ struct FxEvent {
 }
 
 #[derive(Deserialize)]
-struct FxCase {
-    id: String,
+pub(super) struct FxCase {
+    pub(super) id: String,
     category: String,
     note: String,
-    brand: String,
-    now: Timestamp,
+    pub(super) brand: String,
+    pub(super) now: Timestamp,
     /// Points per decision; a decision not listed scores 0.
     score: HashMap<Decision, f64>,
     /// The real moment drew backlash: ENGAGE scores −2.
     #[serde(default)]
     backlash: bool,
-    event: FxEvent,
+    pub(super) event: FxEvent,
 }
 
 fn mode_of(name: &str) -> Option<EngagementMode> {
@@ -136,7 +136,7 @@ fn category_of(name: &str) -> Option<SensitiveCategory> {
         .find(|c| super::lexicon::category_name(*c) == name)
 }
 
-fn to_profile(f: &FxProfile) -> CompiledProfile {
+pub(super) fn to_profile(f: &FxProfile) -> CompiledProfile {
     let wt = |m: &BTreeMap<String, f64>| {
         m.iter()
             .map(|(term, weight)| WeightedTerm {
@@ -196,7 +196,7 @@ fn to_profile(f: &FxProfile) -> CompiledProfile {
     })
 }
 
-fn to_event(id: &str, f: &FxEvent) -> Event {
+pub(super) fn to_event(id: &str, f: &FxEvent) -> Event {
     Event {
         id: id.into(),
         kind: f.kind,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-use super::analyse::{AnalysedEvent, Source, TrendPhase};
+use super::analyse::{AnalysedEvent, Source, TrendPhase, push_debug_str, push_fixed};
 use super::compiled::{CompiledProfile, Term, exceeds};
 use super::lexicon::{Level, category_name};
 use super::model::{
@@ -80,18 +80,40 @@ fn saturate(parts: impl Iterator<Item = f64>) -> f64 {
 }
 
 fn fmt_duration(secs: f64) -> String {
+    let mut out = String::with_capacity(8);
+    push_duration(&mut out, secs);
+    out
+}
+
+fn push_duration(out: &mut String, secs: f64) {
     let s = secs.max(0.0);
     if s >= 2.0 * 86_400.0 {
-        format!("{:.1}d", s / 86_400.0)
+        push_fixed(out, s / 86_400.0, 1);
+        out.push('d');
     } else if s >= 3_600.0 {
-        format!("{:.1}h", s / 3_600.0)
+        push_fixed(out, s / 3_600.0, 1);
+        out.push('h');
     } else {
-        format!("{:.0}m", s / 60.0)
+        push_fixed(out, s / 60.0, 0);
+        out.push('m');
     }
 }
 
 fn fmt_minute(m: u32) -> String {
-    format!("{:02}:{:02}", (m / 60) % 24, m % 60)
+    let mut out = String::with_capacity(5);
+    push_minute(&mut out, m);
+    out
+}
+
+fn push_minute(out: &mut String, m: u32) {
+    let (h, m) = ((m / 60) % 24, m % 60);
+    for d in [h / 10, h % 10] {
+        out.push(char::from(b'0' + d as u8));
+    }
+    out.push(':');
+    for d in [m / 10 % 10, m % 10] {
+        out.push(char::from(b'0' + d as u8));
+    }
 }
 
 fn add(ts: Timestamp, d: Duration) -> Timestamp {
@@ -116,6 +138,17 @@ fn secs_between(a: Timestamp, b: Timestamp) -> f64 {
 fn minute_of_day(ts: Timestamp, tz: &TimeZone) -> u32 {
     let z = ts.to_zoned(tz.clone());
     (z.hour() as u32) * 60 + z.minute() as u32
+}
+
+/// `{:?}` of a mode, without the formatter.
+fn mode_name(m: EngagementMode) -> &'static str {
+    match m {
+        EngagementMode::None => "None",
+        EngagementMode::CustomerCare => "CustomerCare",
+        EngagementMode::Reply => "Reply",
+        EngagementMode::JoinConversation => "JoinConversation",
+        EngagementMode::Newsjack => "Newsjack",
+    }
 }
 
 /// Candidate mode from who spoke to whom, before the decision.
@@ -174,8 +207,8 @@ fn collect_hits(ev: &AnalysedEvent, p: &CompiledProfile) -> Hits {
         Term::Blocked(i) => h.blocked.push((i, src)),
         Term::BlockedTopic(i) => h.blocked_topics.push((i, src)),
     };
-    m.for_each(&ev.main.text, |idx, pos| {
-        let seg = ev.main.segment_of(pos);
+    m.for_each(&ev.main, |idx, k| {
+        let seg = ev.main.toks.get(k).map_or(0, |t| t.seg as usize);
         let src = if (t0..t1).contains(&seg) {
             Source::Hashtag
         } else {
@@ -185,13 +218,14 @@ fn collect_hits(ev: &AnalysedEvent, p: &CompiledProfile) -> Hits {
             on(&mut h, *t, src, 1.0);
         }
     });
-    m.for_each(&ev.samples.text, |idx, pos| {
+    m.for_each(&ev.samples, |idx, k| {
+        let seg = ev.samples.toks.get(k).map_or(0, |t| t.seg as usize);
         if let Some(t) = p.terms.get(idx) {
-            on(&mut h, *t, Source::Sample(ev.samples.segment_of(pos)), 1.0);
+            on(&mut h, *t, Source::Sample(seg), 1.0);
         }
     });
-    m.for_each(&ev.topics.text, |idx, pos| {
-        let seg = ev.topics.segment_of(pos);
+    m.for_each(&ev.topics, |idx, k| {
+        let seg = ev.topics.toks.get(k).map_or(0, |t| t.seg as usize);
         let conf = ev
             .event
             .topics
@@ -205,15 +239,13 @@ fn collect_hits(ev: &AnalysedEvent, p: &CompiledProfile) -> Hits {
             }
         }
     });
-    if let Some(ac) = &p.glued {
+    if !p.glued.is_empty() {
         for g in &ev.glued {
-            for mt in ac.find_overlapping_iter(g.text.as_str()) {
-                if g.plausible(mt.start(), mt.end(), 1)
-                    && let Some(t) = p.glued_terms.get(mt.pattern().as_usize())
-                {
+            p.glued.for_each(g, 1, |id| {
+                if let Some(t) = p.glued_terms.get(id) {
                     on(&mut h, *t, Source::Hashtag, 1.0);
                 }
-            }
+            });
         }
     }
     h
@@ -361,17 +393,16 @@ pub fn assess(
         };
         let v = f * unit(t.weight);
         evidence.push(v);
+        let prefix = p.theme_details.get(*i).map(String::as_str).unwrap_or("");
+        let mut detail = String::with_capacity(prefix.len() + 16);
+        detail.push_str(prefix);
+        src.push_describe(&mut detail);
         rs.add(
             Weight::Factor,
             ReasonCode::ThemeMatch,
             Factor::Relevance,
             v,
-            format!(
-                "theme {:?} (weight {:.2}) in the {}",
-                t.term,
-                t.weight,
-                src.describe()
-            ),
+            detail,
         );
     }
     // The brand's own platform named in the story's text or tags (its
@@ -404,17 +435,16 @@ pub fn assess(
             _ => 0.6 * unit(t.weight),
         };
         evidence.push(v);
+        let prefix = p.topic_details.get(*i).map(String::as_str).unwrap_or("");
+        let mut detail = String::with_capacity(prefix.len() + 16);
+        detail.push_str(prefix);
+        src.push_describe(&mut detail);
         rs.add(
             Weight::Factor,
             ReasonCode::TopicMatch,
             Factor::Relevance,
             v,
-            format!(
-                "topic {:?} (affinity {:.2}) in the {}",
-                t.term,
-                t.weight,
-                src.describe()
-            ),
+            detail,
         );
     }
     if !e.embedding.is_empty()
@@ -491,7 +521,14 @@ pub fn assess(
             ReasonCode::TrendRising,
             Factor::Timing,
             0.1,
-            format!("velocity rising ×{r:.1}; half-life {}", fmt_duration(half)),
+            {
+                let mut d = String::with_capacity(40);
+                d.push_str("velocity rising ×");
+                push_fixed(&mut d, r, 1);
+                d.push_str("; half-life ");
+                push_duration(&mut d, half);
+                d
+            },
         ),
         TrendPhase::Fading(r) => rs.add(
             Weight::Factor,
@@ -506,13 +543,19 @@ pub fn assess(
         ),
         _ => {}
     }
-    let fresh_detail = format!(
-        "age at publish {} (half-life {}, {:?} approval {})",
-        fmt_duration(age_pub),
-        fmt_duration(half),
-        mode,
-        fmt_duration(latency.as_secs_f64())
-    );
+    let fresh_detail = {
+        let mut d = String::with_capacity(64);
+        d.push_str("age at publish ");
+        push_duration(&mut d, age_pub);
+        d.push_str(" (half-life ");
+        push_duration(&mut d, half);
+        d.push_str(", ");
+        d.push_str(mode_name(mode));
+        d.push_str(" approval ");
+        push_duration(&mut d, latency.as_secs_f64());
+        d.push(')');
+        d
+    };
     let stale = timing < th.timing_min && !(in_quiet && fresh_pub >= th.timing_min);
     // A moment that is stale anyway is explained by its age, not the clock.
     let quiet = in_quiet && !stale;
@@ -573,12 +616,18 @@ pub fn assess(
             ReasonCode::ActiveWindow,
             Factor::Timing,
             0.15,
-            format!(
-                "publishes {} {zone_name}, in active window {}–{}",
-                fmt_minute(publish_min),
-                fmt_minute(w.start_minute),
-                fmt_minute(w.end_minute)
-            ),
+            {
+                let mut d = String::with_capacity(48 + zone_name.len());
+                d.push_str("publishes ");
+                push_minute(&mut d, publish_min);
+                d.push(' ');
+                d.push_str(zone_name);
+                d.push_str(", in active window ");
+                push_minute(&mut d, w.start_minute);
+                d.push('–');
+                push_minute(&mut d, w.end_minute);
+                d
+            },
         );
     }
 
@@ -601,13 +650,14 @@ pub fn assess(
     let mut death_like = false;
     for d in &ev.sensitive {
         let tol = p.tolerance(d.category);
-        let detail = format!(
-            "{} ({}) from {:?} in the {}",
-            category_name(d.category),
-            d.level.name(),
-            d.term,
-            d.source.describe()
-        );
+        let mut detail = String::with_capacity(64 + d.term.len());
+        detail.push_str(category_name(d.category));
+        detail.push_str(" (");
+        detail.push_str(d.level.name());
+        detail.push_str(") from ");
+        push_debug_str(&mut detail, &d.term);
+        detail.push_str(" in the ");
+        d.source.push_describe(&mut detail);
         if matches!(
             d.category,
             SensitiveCategory::DeathInjuryMilitaryConflict | SensitiveCategory::Terrorism
@@ -1266,15 +1316,22 @@ pub fn assess(
         confidence -= 0.2;
     }
 
-    let mut reasons = rs.0;
-    reasons.sort_by(|a, b| {
-        b.0.cmp(&a.0).then(
-            b.1.contribution
-                .abs()
-                .partial_cmp(&a.1.contribution.abs())
-                .unwrap_or(std::cmp::Ordering::Equal),
-        )
+    // A stable sort of small keys, then one move of each reason: sorting
+    // the reasons themselves shifts whole structs around.
+    let mut keys: Vec<(Weight, f64, usize)> =
+        rs.0.iter()
+            .enumerate()
+            .map(|(i, (w, r))| (*w, r.contribution.abs(), i))
+            .collect();
+    keys.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal))
     });
+    let mut slots: Vec<Option<Reason>> = rs.0.into_iter().map(|(_, r)| Some(r)).collect();
+    let reasons: Vec<Reason> = keys
+        .iter()
+        .filter_map(|(_, _, i)| slots.get_mut(*i).and_then(Option::take))
+        .collect();
 
     Assessment {
         event_id: e.id.clone(),
@@ -1288,7 +1345,7 @@ pub fn assess(
         respond_by,
         max_review_latency,
         confidence: unit(confidence),
-        reasons: reasons.into_iter().map(|(_, r)| r).collect(),
+        reasons,
         profile_version: p.version(),
         model_version: MODEL_VERSION.to_string(),
         assessed_at: now,

@@ -9,9 +9,12 @@
 //! after a space is a match on whole words, and no phrase can span two
 //! segments because no token contains `|`.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
+#[cfg(test)]
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -107,28 +110,136 @@ pub(crate) enum Form {
     Raw,
 }
 
-pub(crate) fn stem_token(stemmer: &Stemmer, token: &str) -> String {
+fn stem_uncached<'a>(stemmer: &Stemmer, token: &'a str) -> Cow<'a, str> {
     // Snowball stemmers are built for words; numbers and very long tokens
     // pass through unchanged.
     if token.len() > 40 || token.chars().all(|c| c.is_ascii_digit()) {
-        return token.to_string();
+        return Cow::Borrowed(token);
     }
-    stemmer.stem(token).into_owned()
+    stemmer.stem(token)
 }
+
+/// English stem of `token` and the hash of that stem. Snowball costs far
+/// more than a table lookup, and nearly every token of real text is a
+/// dictionary word, whose stem was computed once.
+fn english_stem<'a>(stemmer: &Stemmer, token: &'a str) -> (Cow<'a, str>, u64) {
+    match WORDS.get(token) {
+        Some(w) => (Cow::Borrowed(&*w.stem), w.stem_hash),
+        None => {
+            let st = stem_uncached(stemmer, token);
+            let h = hash_str(&st);
+            (st, h)
+        }
+    }
+}
+
+/// A fast, deterministic hasher for short strings and for keys that are
+/// already hashes. Inputs are words of events and profiles, not attacker
+/// controlled table sizes: a collision only costs a comparison, because
+/// every lookup still compares the strings themselves.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FastHasher(u64);
+
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0 ^ (bytes.len() as u64).wrapping_mul(K);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            h = (h.rotate_left(23) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            h = (h.rotate_left(23) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(23) ^ u64::from(i)).wrapping_mul(K);
+    }
+
+    /// A `u64` key is taken as an already mixed hash.
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
+    }
+
+    fn finish(&self) -> u64 {
+        // Final avalanche (murmur3 fmix64): hashbrown uses both the top
+        // and the bottom bits.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// Hash of a token, as stored in streams and phrase sets.
+pub(crate) fn hash_str(s: &str) -> u64 {
+    let mut h = FastHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// A token of the dictionary with its English stem, precomputed.
+struct WordInfo {
+    stem: Box<str>,
+    stem_hash: u64,
+}
+
+/// The word list used to split hashtags written without capitals, with
+/// each word's English stem.
+static WORDS: LazyLock<FastMap<&'static str, WordInfo>> = LazyLock::new(|| {
+    let stemmer = Stemmer::create(Algorithm::English);
+    let list = include_str!("../../data/lexicons/words_en.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .chain(super::lexicon::single_words())
+        .chain(["a", "i"]);
+    let mut map = FastMap::default();
+    for w in list {
+        map.entry(w).or_insert_with(|| {
+            let stem: Box<str> = stem_uncached(&stemmer, w).into();
+            let stem_hash = hash_str(&stem);
+            WordInfo { stem, stem_hash }
+        });
+    }
+    map
+});
 
 /// A term (word or phrase) as a pattern in the given form; empty when the
 /// term has no word characters.
 pub(crate) fn pattern(term: &str, form: Form) -> String {
-    let stemmer = Stemmer::create(Algorithm::English);
     let mut p = String::new();
-    for w in words(term) {
-        match form {
-            Form::English => p.push_str(&stem_token(&stemmer, &w)),
-            Form::Raw => p.push_str(&w),
-        }
+    for t in pattern_tokens(term, form) {
+        p.push_str(&t);
         p.push(' ');
     }
     p
+}
+
+/// The tokens of [`pattern`]: what a phrase set matches token by token.
+pub(crate) fn pattern_tokens(term: &str, form: Form) -> Vec<String> {
+    let ws = words(term);
+    match form {
+        Form::English => {
+            let stemmer = Stemmer::create(Algorithm::English);
+            ws.iter()
+                .map(|w| english_stem(&stemmer, w).0.into_owned())
+                .collect()
+        }
+        Form::Raw => ws,
+    }
 }
 
 /// Builds a stream segment by segment.
@@ -136,6 +247,7 @@ pub(crate) struct StreamBuilder {
     pub text: String,
     /// Byte offset where each segment starts.
     pub starts: Vec<usize>,
+    toks: Vec<Tok>,
     form: Form,
     stemmer: Stemmer,
 }
@@ -145,18 +257,35 @@ impl StreamBuilder {
         Self {
             text: String::from(" "),
             starts: Vec::new(),
+            toks: Vec::new(),
             form,
             stemmer: Stemmer::create(algorithm),
         }
     }
 
     pub fn push_segment<S: AsRef<str>>(&mut self, tokens: &[S]) {
+        let seg = self.starts.len() as u32;
         self.starts.push(self.text.len());
         for t in tokens {
-            match self.form {
-                Form::English => self.text.push_str(&stem_token(&self.stemmer, t.as_ref())),
-                Form::Raw => self.text.push_str(t.as_ref()),
-            }
+            let t = t.as_ref();
+            let start = self.text.len();
+            let hash = match self.form {
+                Form::English => {
+                    let (st, h) = english_stem(&self.stemmer, t);
+                    self.text.push_str(&st);
+                    h
+                }
+                Form::Raw => {
+                    self.text.push_str(t);
+                    hash_str(t)
+                }
+            };
+            self.toks.push(Tok {
+                hash,
+                start: start as u32,
+                end: self.text.len() as u32,
+                seg,
+            });
             self.text.push(' ');
         }
         self.text.push_str("| ");
@@ -165,21 +294,34 @@ impl StreamBuilder {
     pub fn finish(self) -> Stream {
         Stream {
             text: self.text,
-            starts: self.starts,
+            toks: self.toks,
         }
     }
+}
+
+/// One token of a stream: its hash, byte range in the stream text and
+/// segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tok {
+    pub hash: u64,
+    pub start: u32,
+    pub end: u32,
+    pub seg: u32,
 }
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Stream {
     pub text: String,
-    pub starts: Vec<usize>,
+    /// Every token in order; consecutive tokens of one segment are
+    /// consecutive words.
+    pub toks: Vec<Tok>,
 }
 
 impl Stream {
-    /// Index of the segment holding byte `pos`.
-    pub fn segment_of(&self, pos: usize) -> usize {
-        self.starts.partition_point(|&s| s <= pos).saturating_sub(1)
+    fn tok_str(&self, t: &Tok) -> &str {
+        self.text
+            .get(t.start as usize..t.end as usize)
+            .unwrap_or("")
     }
 
     /// Whether the pattern (already in stream form) occurs on word
@@ -193,9 +335,258 @@ impl Stream {
     }
 }
 
+/// Patterns as token sequences, found in a [`Stream`] by looking up each
+/// stream token among the patterns' first tokens. Same matches as
+/// Aho-Corasick over the stream text with whole-word filtering (a pattern
+/// is whole tokens, so matching bytes on word boundaries is matching equal
+/// tokens), at a cost that grows with the tokens of the event rather than
+/// the bytes scanned per pattern set.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PhraseSet {
+    /// Hash and text of every pattern token, patterns concatenated; the
+    /// texts live in one buffer (`words[i]` is a byte range of `text`) so a
+    /// profile's verification touches one allocation, not one per word.
+    hashes: Vec<u64>,
+    words: Vec<(u32, u32)>,
+    text: String,
+    /// Range of each pattern's tokens in `hashes`/`words`.
+    spans: Vec<(u32, u32)>,
+    /// Pattern ids (ascending) by the hash of their first token.
+    by_first: FirstIndex,
+}
+
+/// Open-addressing table from a token hash to a run of pattern ids: the
+/// lookup runs once per event token per brand, so it is kept to a masked
+/// index and a short linear probe over one flat array.
+#[derive(Debug, Clone, Default)]
+struct FirstIndex {
+    /// `(hash, start, len)` into `ids`; `len == 0` marks an empty slot.
+    slots: Vec<(u64, u32, u32)>,
+    ids: Vec<u32>,
+}
+
+impl FirstIndex {
+    fn build(mut pairs: Vec<(u64, u32)>) -> Self {
+        if pairs.is_empty() {
+            return Self::default();
+        }
+        // Stable: ids stay ascending within a hash.
+        pairs.sort_by_key(|p| p.0);
+        let distinct = pairs.windows(2).filter(|w| w[0].0 != w[1].0).count() + 1;
+        let size = (distinct * 2).next_power_of_two().max(8);
+        let mask = size - 1;
+        let mut slots = vec![(0u64, 0u32, 0u32); size];
+        let mut ids = Vec::with_capacity(pairs.len());
+        let mut i = 0;
+        while i < pairs.len() {
+            let h = pairs[i].0;
+            let start = ids.len();
+            while i < pairs.len() && pairs[i].0 == h {
+                ids.push(pairs[i].1);
+                i += 1;
+            }
+            let mut at = (h as usize) & mask;
+            while slots[at].2 != 0 {
+                at = (at + 1) & mask;
+            }
+            slots[at] = (h, start as u32, (ids.len() - start) as u32);
+        }
+        Self { slots, ids }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    #[inline]
+    fn get(&self, h: u64) -> &[u32] {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = (h as usize) & mask;
+        while let Some(&(sh, start, len)) = self.slots.get(at) {
+            if len == 0 {
+                break;
+            }
+            if sh == h {
+                return self
+                    .ids
+                    .get(start as usize..(start + len) as usize)
+                    .unwrap_or(&[]);
+            }
+            at = (at + 1) & mask;
+        }
+        &[]
+    }
+}
+
+impl PhraseSet {
+    /// One pattern per entry of `patterns` (its tokens); a pattern without
+    /// tokens never matches, so ids keep lining up with the caller's list.
+    pub fn new<T: AsRef<str>>(patterns: &[Vec<T>]) -> Self {
+        let mut set = Self::default();
+        let mut firsts = Vec::with_capacity(patterns.len());
+        for (id, toks) in patterns.iter().enumerate() {
+            let a = set.hashes.len() as u32;
+            for t in toks {
+                let t = t.as_ref();
+                set.hashes.push(hash_str(t));
+                let start = set.text.len() as u32;
+                set.text.push_str(t);
+                set.words.push((start, set.text.len() as u32));
+            }
+            set.spans.push((a, set.hashes.len() as u32));
+            if let Some(&h) = set.hashes.get(a as usize) {
+                firsts.push((h, id as u32));
+            }
+        }
+        set.by_first = FirstIndex::build(firsts);
+        set
+    }
+
+    /// Whether pattern `id` occurs at token `k` of `s`, within one segment.
+    fn matches_at(&self, id: u32, s: &Stream, k: usize) -> Option<usize> {
+        let (a, b) = *self.spans.get(id as usize)?;
+        let (a, b) = (a as usize, b as usize);
+        let n = b - a;
+        let toks = s.toks.get(k..k + n)?;
+        let seg = toks.first()?.seg;
+        let hashes = self.hashes.get(a..b)?;
+        if !toks
+            .iter()
+            .zip(hashes)
+            .all(|(t, h)| t.seg == seg && t.hash == *h)
+        {
+            return None;
+        }
+        // Equal hashes are almost surely equal words; the words decide.
+        let words = self.words.get(a..b)?;
+        toks.iter()
+            .zip(words)
+            .all(|(t, &(ws, we))| {
+                s.tok_str(t).as_bytes()
+                    == self
+                        .text
+                        .as_bytes()
+                        .get(ws as usize..we as usize)
+                        .unwrap_or(&[])
+            })
+            .then_some(n)
+    }
+
+    /// Calls `f(pattern_index, token_index)` for each match chosen
+    /// leftmost-longest (the lowest id among equal patterns), in order.
+    pub fn for_each(&self, s: &Stream, mut f: impl FnMut(usize, usize)) {
+        if self.by_first.is_empty() {
+            return;
+        }
+        let mut k = 0;
+        while let Some(t) = s.toks.get(k) {
+            let mut best: Option<(usize, u32)> = None;
+            for &id in self.by_first.get(t.hash) {
+                if let Some(n) = self.matches_at(id, s, k)
+                    && best.is_none_or(|(bn, _)| n > bn)
+                {
+                    best = Some((n, id));
+                }
+            }
+            match best {
+                Some((n, id)) => {
+                    f(id as usize, k);
+                    k += n.max(1);
+                }
+                None => k += 1,
+            }
+        }
+    }
+
+    /// Every match `(pattern_index, first_token, token_count)`, also those
+    /// nested inside a longer one, in the order Aho-Corasick reports
+    /// overlapping matches: by end, then longest first, then by id.
+    pub fn overlapping(&self, s: &Stream) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        if self.by_first.is_empty() {
+            return out;
+        }
+        for (k, t) in s.toks.iter().enumerate() {
+            for &id in self.by_first.get(t.hash) {
+                if let Some(n) = self.matches_at(id, s, k) {
+                    out.push((id as usize, k, n));
+                }
+            }
+        }
+        out.sort_unstable_by_key(|&(id, k, n)| (k + n, k, id));
+        out
+    }
+}
+
+/// Glued forms of profile terms (`dunkinthedark`), found in one-case
+/// hashtags only where a plausible split puts word boundaries.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GluedSet {
+    pats: Vec<Box<str>>,
+    /// Pattern ids (ascending) by their first three bytes.
+    by_prefix: FastMap<u64, Vec<u32>>,
+}
+
+fn prefix_key(b: &[u8]) -> Option<u64> {
+    match b {
+        [x, y, z, ..] => Some(u64::from(*x) | u64::from(*y) << 8 | u64::from(*z) << 16),
+        _ => None,
+    }
+}
+
+impl GluedSet {
+    /// Patterns shorter than three bytes are never found.
+    pub fn new(pats: &[String]) -> Self {
+        let mut set = Self::default();
+        for (id, p) in pats.iter().enumerate() {
+            set.pats.push(p.as_str().into());
+            if let Some(k) = prefix_key(p.as_bytes()) {
+                set.by_prefix.entry(k).or_default().push(id as u32);
+            }
+        }
+        set
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_prefix.is_empty()
+    }
+
+    /// Calls `f(pattern_index)` for every occurrence in `g` that is a word
+    /// of a plausible split (with `extra` unknown chunks allowed), in the
+    /// order Aho-Corasick reports overlapping matches: by end, then
+    /// longest first, then by id.
+    pub fn for_each(&self, g: &Glued, extra: u8, mut f: impl FnMut(usize)) {
+        let t = g.text.as_bytes();
+        let mut found: Vec<(usize, usize, u32)> = Vec::new();
+        for s in 0..t.len() {
+            let Some(ids) = t
+                .get(s..)
+                .and_then(prefix_key)
+                .and_then(|k| self.by_prefix.get(&k))
+            else {
+                continue;
+            };
+            for &id in ids {
+                let Some(p) = self.pats.get(id as usize) else {
+                    continue;
+                };
+                let e = s + p.len();
+                if t.get(s..e) == Some(p.as_bytes()) && g.plausible(s, e, extra) {
+                    found.push((e, s, id));
+                }
+            }
+        }
+        found.sort_unstable();
+        for (_, _, id) in found {
+            f(id as usize);
+        }
+    }
+}
+
 /// Aho-Corasick over patterns in stream form, reporting whole-word matches
 /// chosen leftmost-longest (so "dunk in the dark" is one match, not also
-/// "dark").
+/// "dark"). The reference that [`PhraseSet`] reproduces; kept for tests.
+#[cfg(test)]
 #[derive(Debug, Clone)]
 pub(crate) struct TermMatcher {
     ac: Option<AhoCorasick>,
@@ -203,8 +594,10 @@ pub(crate) struct TermMatcher {
 
 /// Never occurs in a stream: stands in for terms without word characters
 /// so pattern ids keep lining up with the caller's list.
+#[cfg(test)]
 const IMPOSSIBLE: &str = "\u{0}\u{0}";
 
+#[cfg(test)]
 impl TermMatcher {
     pub fn new<S: AsRef<str>>(patterns: &[S]) -> Self {
         if patterns.is_empty() {
@@ -260,24 +653,8 @@ impl TermMatcher {
     }
 }
 
-/// The word list used to split hashtags written without capitals.
-static DICTIONARY: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    let mut set: HashSet<&'static str> = include_str!("../../data/lexicons/words_en.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .collect();
-    for w in super::lexicon::single_words() {
-        set.insert(w);
-    }
-    for w in ["a", "i"] {
-        set.insert(w);
-    }
-    set
-});
-
 pub(crate) fn is_word(w: &str) -> bool {
-    DICTIONARY.contains(w)
+    WORDS.contains_key(w)
 }
 
 const MAX_WORD: usize = 15;
@@ -508,5 +885,76 @@ mod tests {
         let mut n = 0;
         m.for_each(&b.finish().text, |_, _| n += 1);
         assert_eq!(n, 0);
+    }
+
+    /// The token matchers reproduce the Aho-Corasick ones they replaced:
+    /// same matches, same order, on streams full of repeats, shared
+    /// prefixes, duplicate patterns and segment edges.
+    #[test]
+    fn phrase_sets_match_exactly_like_aho_corasick() {
+        const VOCAB: [&str; 8] = ["a", "b", "ab", "ba", "c", "run", "running", "aa"];
+        let mut r = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            (r % n as u64) as usize
+        };
+        for _ in 0..400 {
+            let pats: Vec<Vec<String>> = (0..1 + next(8))
+                .map(|_| {
+                    (0..next(4))
+                        .map(|_| VOCAB[next(VOCAB.len())].to_string())
+                        .collect()
+                })
+                .collect();
+            let joined: Vec<String> = pats
+                .iter()
+                .map(|p| pattern(&p.join(" "), Form::Raw))
+                .collect();
+            let ac = TermMatcher::new(&joined);
+            let set = PhraseSet::new(&pats);
+            let mut b = StreamBuilder::new(Form::Raw, Algorithm::English);
+            for _ in 0..1 + next(3) {
+                let seg: Vec<&str> = (0..next(9)).map(|_| VOCAB[next(VOCAB.len())]).collect();
+                b.push_segment(&seg);
+            }
+            let st = b.finish();
+            let tok_at = |pos: usize| st.toks.iter().position(|t| t.start as usize == pos);
+            let mut want = Vec::new();
+            ac.for_each(&st.text, |p, pos| want.push((p, tok_at(pos))));
+            let mut got = Vec::new();
+            set.for_each(&st, |p, k| got.push((p, Some(k))));
+            assert_eq!(got, want, "{pats:?} {}", st.text);
+            let mut want = Vec::new();
+            ac.for_each_overlapping(&st.text, |p, pos| want.push((p, tok_at(pos))));
+            let got: Vec<_> = set
+                .overlapping(&st)
+                .into_iter()
+                .map(|(p, k, _)| (p, Some(k)))
+                .collect();
+            assert_eq!(got, want, "{pats:?} {}", st.text);
+
+            let glued_pats: Vec<String> = pats
+                .iter()
+                .map(|p| p.concat())
+                .filter(|g| g.len() >= 3)
+                .collect();
+            let text: String = (0..6 + next(12)).map(|_| VOCAB[next(5)]).collect();
+            let g = Glued::new(text.clone());
+            if let Ok(ac) = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(&glued_pats)
+            {
+                let want: Vec<usize> = ac
+                    .find_overlapping_iter(text.as_str())
+                    .filter(|m| g.plausible(m.start(), m.end(), 1))
+                    .map(|m| m.pattern().as_usize())
+                    .collect();
+                let mut got = Vec::new();
+                GluedSet::new(&glued_pats).for_each(&g, 1, |id| got.push(id));
+                assert_eq!(got, want, "{glued_pats:?} {text}");
+            }
+        }
     }
 }
