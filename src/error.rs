@@ -67,3 +67,15 @@ impl From<CacheError> for Error {
         }
     }
 }
+
+/// An error and its sources, joined by ": " (for logs and CLI messages).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        cur = s.source();
+    }
+    msg
+}

@@ -30,13 +30,7 @@ async fn main() -> ExitCode {
 }
 
 fn fail(e: &dyn std::error::Error) -> ExitCode {
-    let mut msg = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        cur = s.source();
-    }
+    let msg = kairos::error::chain(e);
     tracing::error!(error = %msg, "kairos failed");
     eprintln!("error: {msg}");
     ExitCode::FAILURE

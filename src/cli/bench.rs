@@ -225,6 +225,18 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Every task's latencies, sorted.
+async fn merge(tasks: Vec<tokio::task::JoinHandle<Vec<u32>>>) -> Vec<u32> {
+    let mut all = Vec::new();
+    for t in tasks {
+        if let Ok(l) = t.await {
+            all.extend(l);
+        }
+    }
+    all.sort_unstable();
+    all
+}
+
 async fn setup(args: &BenchArgs, channel: Channel) -> Result<(), String> {
     let mut client = BrandProfileServiceClient::new(channel);
     let items: Vec<pb::ImportBrandProfilesRequest> = (0..args.brands)
@@ -239,13 +251,7 @@ async fn setup(args: &BenchArgs, channel: Channel) -> Result<(), String> {
             }
         })
         .collect();
-    let mut request = tonic::Request::new(tokio_stream::iter(items));
-    if let Some(token) = &args.conn.admin_token {
-        let value = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| "the admin token has characters not allowed in a header".to_string())?;
-        request.metadata_mut().insert("authorization", value);
-    }
+    let request = args.conn.authorized(tokio_stream::iter(items))?;
     let resp = client
         .import_brand_profiles(request)
         .await
@@ -328,14 +334,8 @@ async fn unary(args: &BenchArgs, channels: &[Channel], rpc: Rpc) -> Outcome {
             lat
         }));
     }
-    let mut latencies_us = Vec::new();
-    for t in tasks {
-        if let Ok(l) = t.await {
-            latencies_us.extend(l);
-        }
-    }
+    let latencies_us = merge(tasks).await;
     let elapsed = start.elapsed();
-    latencies_us.sort_unstable();
     Outcome {
         rpc: match rpc {
             Rpc::Health => "health",
@@ -428,14 +428,8 @@ async fn stream(args: &BenchArgs, channels: &[Channel]) -> Outcome {
             lat
         }));
     }
-    let mut latencies_us = Vec::new();
-    for t in tasks {
-        if let Ok(l) = t.await {
-            latencies_us.extend(l);
-        }
-    }
+    let latencies_us = merge(tasks).await;
     let elapsed = start.elapsed();
-    latencies_us.sort_unstable();
     Outcome {
         rpc: "stream",
         requests: latencies_us.len() as u64,

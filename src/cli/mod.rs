@@ -27,6 +27,18 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// A request carrying the admin token, when one is configured.
+    pub fn authorized<T>(&self, message: T) -> Result<tonic::Request<T>, String> {
+        let mut request = tonic::Request::new(message);
+        if let Some(token) = &self.admin_token {
+            let value = format!("Bearer {token}").parse().map_err(|_| {
+                "the admin token has characters not allowed in a header".to_string()
+            })?;
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+
     async fn channel(&self) -> Result<Channel, String> {
         let endpoint = Channel::from_shared(self.server.clone())
             .map_err(|e| format!("bad --server {:?}: {e}", self.server))?;
@@ -102,7 +114,7 @@ pub async fn import(args: ImportArgs) -> ExitCode {
 }
 
 async fn import_inner(args: ImportArgs) -> Result<ExitCode, String> {
-    let items = files::read_profiles(&args.file).map_err(|e| error_chain(&e))?;
+    let items = files::read_profiles(&args.file).map_err(|e| crate::error::chain(&e))?;
     let mut client = BrandProfileServiceClient::new(args.conn.channel().await?);
     // Items that do not even parse are reported here, in file order; the
     // rest go to the server, which validates them.
@@ -118,13 +130,7 @@ async fn import_inner(args: ImportArgs) -> Result<ExitCode, String> {
             Err(e) => local_errors.push((i, e)),
         }
     }
-    let mut request = tonic::Request::new(tokio_stream::iter(to_send));
-    if let Some(token) = &args.conn.admin_token {
-        let value = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| "the admin token has characters not allowed in a header".to_string())?;
-        request.metadata_mut().insert("authorization", value);
-    }
+    let request = args.conn.authorized(tokio_stream::iter(to_send))?;
     let resp = client
         .import_brand_profiles(request)
         .await
@@ -164,7 +170,7 @@ pub async fn score(args: ScoreArgs) -> ExitCode {
 }
 
 async fn score_inner(args: ScoreArgs) -> Result<(), String> {
-    let event = files::read_event(&args.event).map_err(|e| error_chain(&e))?;
+    let event = files::read_event(&args.event).map_err(|e| crate::error::chain(&e))?;
     let now = args.now.as_deref().map(files::timestamp).transpose()?;
     let mut client = ScoringServiceClient::new(args.conn.channel().await?);
     let a = client
@@ -348,17 +354,6 @@ async fn export_inner(args: ExportArgs) -> Result<u64, String> {
     }
     out.flush().map_err(|e| format!("cannot write: {e}"))?;
     Ok(n)
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        cur = s.source();
-    }
-    msg
 }
 
 pub async fn bench(args: bench::BenchArgs) -> ExitCode {

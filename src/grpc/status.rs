@@ -39,13 +39,7 @@ impl From<Error> for Status {
             Error::PermissionDenied => Status::permission_denied(e.to_string()),
             Error::Internal(source) => {
                 // The caller gets an opaque message; the log gets the chain.
-                let mut chain = source.to_string();
-                let mut cur = source.source();
-                while let Some(s) = cur {
-                    chain.push_str(": ");
-                    chain.push_str(&s.to_string());
-                    cur = s.source();
-                }
+                let chain = crate::error::chain(source.as_ref());
                 tracing::error!(error = %chain, "internal error");
                 Status::internal("internal error")
             }
