@@ -6,7 +6,9 @@ use jiff::tz::TimeZone;
 use super::lexicon::{Cue, LEXICON, Level, category_index};
 use super::model::{Event, EventKind, SensitiveCategory};
 use super::sentiment;
-use super::text::{Form, Glued, Stream, StreamBuilder, algorithm_for, split_hashtag, words};
+use super::text::{
+    Form, Glued, Stream, StreamBuilder, algorithm_for, for_each_word, split_hashtag,
+};
 
 /// Where in the event a piece of evidence was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +171,9 @@ pub struct AnalysedEvent {
     /// (within a day) and whose keywords or a remembrance cue appear.
     pub anniversary: Option<(&'static str, Found)>,
     pub trend: TrendPhase,
+    /// The audience time zone, resolved once (`None`: not given or
+    /// unknown).
+    pub(crate) audience_tz: Option<TimeZone>,
     /// Upstream labelled the event safe.
     pub upstream_safe: bool,
 }
@@ -257,9 +262,7 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
     };
 
     let mut main = StreamBuilder::new(form, algorithm);
-    let text_words = words(&event.text);
-    let token_count = text_words.len();
-    main.push_segment(&text_words);
+    let token_count = main.push_words(&event.text);
     let first_tag = main.starts.len();
     let mut glued = Vec::new();
     for tag in event.hashtags.iter().take(200) {
@@ -271,32 +274,35 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
     }
     let tags_end = main.starts.len();
     for e in event.entities.iter().take(200) {
-        main.push_segment(&words(e));
+        main.push_words(e);
     }
     let main = main.finish();
 
     let mut author = StreamBuilder::new(form, algorithm);
     if let Some(a) = &event.author {
         author.push_segment(&split_hashtag(&a.id).words);
-        author.push_segment(&words(&a.display_name));
+        author.push_words(&a.display_name);
         author.push_segment(&split_hashtag(&a.display_name.replace(' ', "")).words);
     }
     let author = author.finish();
 
     let mut samples = StreamBuilder::new(form, algorithm);
     for p in event.sample_posts.iter().take(200) {
-        let mut ws = words(p);
+        samples.begin_segment();
+        for_each_word(p, |w| samples.push_token(w));
         // Hashtags inside a post are split like the event's own.
         for w in p.split_whitespace().filter(|w| w.starts_with('#')) {
-            ws.extend(split_hashtag(w).words);
+            for t in split_hashtag(w).words {
+                samples.push_token(&t);
+            }
         }
-        samples.push_segment(&ws);
+        samples.end_segment();
     }
     let samples = samples.finish();
 
     let mut topics = StreamBuilder::new(form, algorithm);
     for t in event.topics.iter().take(200) {
-        topics.push_segment(&words(&t.label));
+        topics.push_words(&t.label);
     }
     let topics = topics.finish();
 
@@ -335,6 +341,11 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
         distress: Vec::new(),
         anniversary: None,
         trend: trend_of(event),
+        audience_tz: if event.audience_time_zone.is_empty() {
+            None
+        } else {
+            TimeZone::get(&event.audience_time_zone).ok()
+        },
         upstream_safe: false,
     };
     screen(&mut a);
@@ -648,13 +659,21 @@ fn screen(a: &mut AnalysedEvent) {
         || !anniversary_terms.is_empty()
         || !a.remembrance.is_empty()
     {
-        let tz = TimeZone::get(&a.event.audience_time_zone).unwrap_or(TimeZone::UTC);
-        let date = a.event.occurred_at.to_zoned(tz).date();
+        let tz = a.audience_tz.clone().unwrap_or(TimeZone::UTC);
+        let date = tz.to_datetime(a.event.occurred_at).date();
+        // The day before, the day and the day after, computed once.
+        let mut near_days: [Option<(i8, i8)>; 3] = [None; 3];
+        for (slot, d) in near_days.iter_mut().zip([-1i64, 0, 1]) {
+            *slot = date
+                .checked_add(jiff::Span::new().days(d))
+                .ok()
+                .map(|x| (x.month(), x.day()));
+        }
         for (i, ann) in lex.anniversaries.iter().enumerate() {
-            let near = [-1i64, 0, 1].iter().any(|d| {
-                date.checked_add(jiff::Span::new().days(*d))
-                    .is_ok_and(|x| x.month() == ann.month && x.day() == ann.day)
-            });
+            let near = near_days
+                .iter()
+                .flatten()
+                .any(|&(m, d)| m == ann.month && d == ann.day);
             if !near {
                 continue;
             }

@@ -136,7 +136,7 @@ fn secs_between(a: Timestamp, b: Timestamp) -> f64 {
 }
 
 fn minute_of_day(ts: Timestamp, tz: &TimeZone) -> u32 {
-    let z = ts.to_zoned(tz.clone());
+    let z = tz.to_datetime(ts);
     (z.hour() as u32) * 60 + z.minute() as u32
 }
 
@@ -311,7 +311,7 @@ pub fn assess(
     let e = &ev.event;
     let prof = &p.stored.profile;
     let th = p.thresholds;
-    let mut rs = Reasons(Vec::with_capacity(8));
+    let mut rs = Reasons(Vec::with_capacity(32));
     let addressed = e.addressed_to_brand || e.kind == EventKind::DirectMessage;
     let mode = mode_for(e.kind, addressed);
     let care = mode == EngagementMode::CustomerCare;
@@ -479,11 +479,8 @@ pub fn assess(
     // ---- timing
     let latency = p.latency(mode);
     let publish = add(now, latency);
-    let tz = if e.audience_time_zone.is_empty() {
-        p.tz.clone()
-    } else {
-        TimeZone::get(&e.audience_time_zone).unwrap_or_else(|_| p.tz.clone())
-    };
+    // Resolved once in `analyse`: an empty or unknown zone is the brand's.
+    let tz = ev.audience_tz.as_ref().unwrap_or(&p.tz);
     let zone_name = if !e.audience_time_zone.is_empty() {
         e.audience_time_zone.as_str()
     } else if !prof.audience_time_zone.is_empty() {
@@ -506,15 +503,15 @@ pub fn assess(
     } else {
         publish
     };
-    let start_min = minute_of_day(start, &tz);
+    let start_min = minute_of_day(start, tz);
     let span_min = secs_between(start, publish) / 60.0;
     let (wf, wf_at, window, in_quiet) = if care {
-        (1.0, minute_of_day(publish, &tz), None, false)
+        (1.0, minute_of_day(publish, tz), None, false)
     } else {
         worst_window(p, start_min, span_min)
     };
     let timing = unit(fresh_pub * wf);
-    let publish_min = minute_of_day(publish, &tz);
+    let publish_min = minute_of_day(publish, tz);
     match ev.trend {
         TrendPhase::Rising(r) => rs.add(
             Weight::Note,

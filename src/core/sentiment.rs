@@ -3,8 +3,10 @@
 //! (data/lexicons/vader_lexicon.txt, MIT). Used only when the caller sent
 //! no sentiment of its own.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::sync::LazyLock;
+
+use super::text::FastMap;
 
 const B_INCR: f64 = 0.293;
 const B_DECR: f64 = -0.293;
@@ -14,15 +16,43 @@ const N_SCALAR: f64 = -0.74;
 /// saturates long before this.
 const MAX_TOKENS: usize = 2_000;
 
-static LEXICON: LazyLock<HashMap<&'static str, f64>> = LazyLock::new(|| {
-    include_str!("../../data/lexicons/vader_lexicon.txt")
-        .lines()
-        .filter_map(|l| {
-            let (w, v) = l.split_once('\t')?;
-            Some((w, v.trim().parse::<f64>().ok()?))
-        })
-        .collect()
+/// Everything VADER asks of a lower-cased word, from one lookup: its
+/// valence, its booster value and whether it negates.
+#[derive(Debug, Clone, Copy, Default)]
+struct WordInfo {
+    valence: Option<f64>,
+    boost: Option<f64>,
+    negate: bool,
+}
+
+static WORDS: LazyLock<FastMap<&'static str, WordInfo>> = LazyLock::new(|| {
+    let mut map: FastMap<&'static str, WordInfo> = FastMap::default();
+    // Later lines win, as when collecting the lexicon into a map.
+    for l in include_str!("../../data/lexicons/vader_lexicon.txt").lines() {
+        let Some((w, v)) = l.split_once('\t') else {
+            continue;
+        };
+        let Ok(v) = v.trim().parse::<f64>() else {
+            continue;
+        };
+        map.entry(w).or_default().valence = Some(v);
+    }
+    // Increments are checked before decrements.
+    for w in DECR {
+        map.entry(w).or_default().boost = Some(B_DECR);
+    }
+    for w in INCR {
+        map.entry(w).or_default().boost = Some(B_INCR);
+    }
+    for w in NEGATE {
+        map.entry(w).or_default().negate = true;
+    }
+    map
 });
+
+fn info(w: &str) -> WordInfo {
+    WORDS.get(w).copied().unwrap_or_default()
+}
 
 const NEGATE: &[&str] = &[
     "aint",
@@ -86,104 +116,92 @@ const NEGATE: &[&str] = &[
     "despite",
 ];
 
-fn booster(w: &str) -> Option<f64> {
-    const INCR: &[&str] = &[
-        "absolutely",
-        "amazingly",
-        "awfully",
-        "completely",
-        "considerable",
-        "considerably",
-        "decidedly",
-        "deeply",
-        "effing",
-        "enormous",
-        "enormously",
-        "entirely",
-        "especially",
-        "exceptional",
-        "exceptionally",
-        "extreme",
-        "extremely",
-        "fabulously",
-        "flipping",
-        "flippin",
-        "frackin",
-        "fracking",
-        "fricking",
-        "frickin",
-        "frigging",
-        "friggin",
-        "fully",
-        "fuckin",
-        "fucking",
-        "fuggin",
-        "fugging",
-        "greatly",
-        "hella",
-        "highly",
-        "hugely",
-        "incredible",
-        "incredibly",
-        "intensely",
-        "major",
-        "majorly",
-        "more",
-        "most",
-        "particularly",
-        "purely",
-        "quite",
-        "really",
-        "remarkably",
-        "so",
-        "substantially",
-        "thoroughly",
-        "total",
-        "totally",
-        "tremendous",
-        "tremendously",
-        "uber",
-        "unbelievably",
-        "unusually",
-        "utter",
-        "utterly",
-        "very",
-    ];
-    const DECR: &[&str] = &[
-        "almost",
-        "barely",
-        "hardly",
-        "kinda",
-        "kindof",
-        "kind-of",
-        "less",
-        "little",
-        "marginal",
-        "marginally",
-        "occasional",
-        "occasionally",
-        "partly",
-        "scarce",
-        "scarcely",
-        "slight",
-        "slightly",
-        "somewhat",
-        "sorta",
-        "sortof",
-        "sort-of",
-    ];
-    if INCR.contains(&w) {
-        Some(B_INCR)
-    } else if DECR.contains(&w) {
-        Some(B_DECR)
-    } else {
-        None
-    }
-}
+const INCR: &[&str] = &[
+    "absolutely",
+    "amazingly",
+    "awfully",
+    "completely",
+    "considerable",
+    "considerably",
+    "decidedly",
+    "deeply",
+    "effing",
+    "enormous",
+    "enormously",
+    "entirely",
+    "especially",
+    "exceptional",
+    "exceptionally",
+    "extreme",
+    "extremely",
+    "fabulously",
+    "flipping",
+    "flippin",
+    "frackin",
+    "fracking",
+    "fricking",
+    "frickin",
+    "frigging",
+    "friggin",
+    "fully",
+    "fuckin",
+    "fucking",
+    "fuggin",
+    "fugging",
+    "greatly",
+    "hella",
+    "highly",
+    "hugely",
+    "incredible",
+    "incredibly",
+    "intensely",
+    "major",
+    "majorly",
+    "more",
+    "most",
+    "particularly",
+    "purely",
+    "quite",
+    "really",
+    "remarkably",
+    "so",
+    "substantially",
+    "thoroughly",
+    "total",
+    "totally",
+    "tremendous",
+    "tremendously",
+    "uber",
+    "unbelievably",
+    "unusually",
+    "utter",
+    "utterly",
+    "very",
+];
 
-fn negated(w: &str) -> bool {
-    NEGATE.contains(&w) || w.contains("n't")
-}
+const DECR: &[&str] = &[
+    "almost",
+    "barely",
+    "hardly",
+    "kinda",
+    "kindof",
+    "kind-of",
+    "less",
+    "little",
+    "marginal",
+    "marginally",
+    "occasional",
+    "occasionally",
+    "partly",
+    "scarce",
+    "scarcely",
+    "slight",
+    "slightly",
+    "somewhat",
+    "sorta",
+    "sortof",
+    "sort-of",
+];
 
 fn is_upper(w: &str) -> bool {
     w.chars().any(char::is_alphabetic) && !w.chars().any(char::is_lowercase)
@@ -200,94 +218,124 @@ fn strip_punct(token: &str) -> &str {
     }
 }
 
-fn scalar_inc_dec(word: &str, lower: &str, valence: f64, cap_diff: bool) -> f64 {
+fn scalar_inc_dec(t: &Tok<'_>, valence: f64, cap_diff: bool) -> f64 {
     let mut scalar = 0.0;
-    if let Some(b) = booster(lower) {
+    if let Some(b) = t.info.boost {
         scalar = if valence < 0.0 { -b } else { b };
-        if is_upper(word) && cap_diff {
+        if t.upper && cap_diff {
             scalar += if valence > 0.0 { C_INCR } else { -C_INCR };
         }
     }
     scalar
 }
 
+/// `s.to_lowercase()`, borrowed when that changes nothing.
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() {
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(s)
+        }
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
+}
+
+/// One token with what the rules ask of it, computed once.
+struct Tok<'a> {
+    lower: Cow<'a, str>,
+    upper: bool,
+    info: WordInfo,
+}
+
+impl Tok<'_> {
+    fn is(&self, w: &str) -> bool {
+        self.lower == w
+    }
+}
+
 /// VADER compound score in [-1, 1].
 pub fn compound(text: &str) -> f64 {
     let text = super::text::clip(text, 64 * 1024);
-    let tokens: Vec<&str> = text
+    let toks: Vec<Tok<'_>> = text
         .split_whitespace()
         .take(MAX_TOKENS)
-        .map(strip_punct)
+        .map(|t| {
+            let t = strip_punct(t);
+            let lower = lowercase(t);
+            let info = info(&lower);
+            Tok {
+                upper: is_upper(t),
+                lower,
+                info,
+            }
+        })
         .collect();
-    if tokens.is_empty() {
+    if toks.is_empty() {
         return 0.0;
     }
-    let lower: Vec<String> = tokens.iter().map(|t| t.to_lowercase()).collect();
-    let n_upper = tokens.iter().filter(|t| is_upper(t)).count();
-    let cap_diff = n_upper > 0 && n_upper < tokens.len();
-    let lex = &*LEXICON;
+    let n_upper = toks.iter().filter(|t| t.upper).count();
+    let cap_diff = n_upper > 0 && n_upper < toks.len();
+    let least_in_lexicon = info("least").valence.is_some();
 
-    let mut sentiments = Vec::with_capacity(tokens.len());
-    for i in 0..tokens.len() {
-        let lw = lower[i].as_str();
-        if booster(lw).is_some() {
+    let mut sentiments = Vec::with_capacity(toks.len());
+    for (i, t) in toks.iter().enumerate() {
+        if t.info.boost.is_some() {
             sentiments.push(0.0);
             continue;
         }
-        if lw == "kind" && lower.get(i + 1).is_some_and(|n| n == "of") {
+        if t.is("kind") && toks.get(i + 1).is_some_and(|n| n.is("of")) {
             sentiments.push(0.0);
             continue;
         }
-        let Some(&base) = lex.get(lw) else {
+        let Some(base) = t.info.valence else {
             sentiments.push(0.0);
             continue;
         };
         let mut valence = base;
-        if lw == "no"
-            && lower
-                .get(i + 1)
-                .is_some_and(|n| lex.contains_key(n.as_str()))
-        {
+        if t.is("no") && toks.get(i + 1).is_some_and(|n| n.info.valence.is_some()) {
             valence = 0.0;
         }
-        let prev = |k: usize| i.checked_sub(k).map(|j| lower[j].as_str());
-        if prev(1) == Some("no")
-            || prev(2) == Some("no")
-            || (prev(3) == Some("no") && matches!(prev(1), Some("or") | Some("nor")))
+        let prev = |k: usize| i.checked_sub(k).and_then(|j| toks.get(j));
+        let prev_is = |k: usize, w: &str| prev(k).is_some_and(|t| t.is(w));
+        if prev_is(1, "no")
+            || prev_is(2, "no")
+            || (prev_is(3, "no") && (prev_is(1, "or") || prev_is(1, "nor")))
         {
             valence = base * N_SCALAR;
         }
-        if is_upper(tokens[i]) && cap_diff {
+        if t.upper && cap_diff {
             valence += if valence > 0.0 { C_INCR } else { -C_INCR };
         }
         for start in 0..3 {
-            let Some(j) = i.checked_sub(start + 1) else {
+            let Some(pt) = prev(start + 1) else {
                 break;
             };
-            if lex.contains_key(lower[j].as_str()) {
+            if pt.info.valence.is_some() {
                 continue;
             }
-            let mut s = scalar_inc_dec(tokens[j], &lower[j], valence, cap_diff);
+            let mut s = scalar_inc_dec(pt, valence, cap_diff);
             if start == 1 {
                 s *= 0.95;
             } else if start == 2 {
                 s *= 0.9;
             }
             valence += s;
-            valence = negation_check(valence, &lower, start, i);
+            valence = negation_check(valence, &toks, start, i);
         }
         // "least" before a word, unless "at least"/"very least", negates.
         if i > 0
-            && lower[i - 1] == "least"
-            && !lex.contains_key("least")
-            && !(i > 1 && (lower[i - 2] == "at" || lower[i - 2] == "very"))
+            && prev_is(1, "least")
+            && !least_in_lexicon
+            && !(i > 1 && (prev_is(2, "at") || prev_is(2, "very")))
         {
             valence *= N_SCALAR;
         }
         sentiments.push(valence);
     }
 
-    if let Some(bi) = lower.iter().position(|w| w == "but") {
+    if let Some(bi) = toks.iter().position(|t| t.is("but")) {
         for (si, s) in sentiments.iter_mut().enumerate() {
             if si < bi {
                 *s *= 0.5;
@@ -321,11 +369,13 @@ pub fn compound(text: &str) -> f64 {
     }
 }
 
-fn negation_check(valence: f64, lower: &[String], start: usize, i: usize) -> f64 {
-    let at = |k: usize| i.checked_sub(k).map(|j| lower[j].as_str()).unwrap_or("");
+fn negation_check(valence: f64, toks: &[Tok<'_>], start: usize, i: usize) -> f64 {
+    let tok = |k: usize| i.checked_sub(k).and_then(|j| toks.get(j));
+    let at = |k: usize| tok(k).map_or("", |t| &*t.lower);
+    let negated = |k: usize| tok(k).is_some_and(|t| t.info.negate || t.lower.contains("n't"));
     match start {
         0 => {
-            if negated(at(1)) {
+            if negated(1) {
                 return valence * N_SCALAR;
             }
         }
@@ -334,7 +384,7 @@ fn negation_check(valence: f64, lower: &[String], start: usize, i: usize) -> f64
                 return valence * 1.25;
             } else if at(2) == "without" && at(1) == "doubt" {
                 return valence;
-            } else if negated(at(2)) {
+            } else if negated(2) {
                 return valence * N_SCALAR;
             }
         }
@@ -345,7 +395,7 @@ fn negation_check(valence: f64, lower: &[String], start: usize, i: usize) -> f64
                 return valence * 1.25;
             } else if at(3) == "without" && (at(2) == "doubt" || at(1) == "doubt") {
                 return valence;
-            } else if negated(at(3)) {
+            } else if negated(3) {
                 return valence * N_SCALAR;
             }
         }

@@ -36,10 +36,15 @@ pub(crate) fn clip(s: &str, max: usize) -> &str {
 
 fn is_url(word: &str) -> bool {
     let w = word.trim_start_matches(|c: char| !c.is_alphanumeric());
-    let lw = w.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
+    // The first eight bytes, case-folded, as a prefix test: no copy.
+    let head = w.get(..8).unwrap_or("").as_bytes();
+    let head_is = |p: &[u8]| {
+        head.get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+    };
     w.contains("://")
-        || lw.starts_with("www.")
-        || lw.starts_with("http") && (w.contains('/') || w.contains('.'))
+        || head_is(b"www.")
+        || head_is(b"http") && (w.contains('/') || w.contains('.'))
 }
 
 /// Case-folded word tokens of `text`: URLs dropped, apostrophes inside words
@@ -47,29 +52,56 @@ fn is_url(word: &str) -> bool {
 /// not a letter or digit a separator.
 pub(crate) fn words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
+    for_each_word(text, |w| out.push(w.to_string()));
+    out
+}
+
+/// Calls `f` with each word [`words`] returns, in order, without
+/// allocating one string per word.
+pub(crate) fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
+    let mut cur = String::new();
     for chunk in clip(text, MAX_FIELD_BYTES).split_whitespace() {
         if is_url(chunk) {
             continue;
         }
-        let mut cur = String::new();
-        let mut chars = chunk.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c.is_alphanumeric() {
-                cur.extend(c.to_lowercase());
-            } else if (c == '\'' || c == '’')
-                && !cur.is_empty()
-                && chars.peek().is_some_and(|n| n.is_alphanumeric())
-            {
-                // keep the word whole
-            } else if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+        if chunk.is_ascii() {
+            // Same rules, byte by byte: for ASCII, alphanumeric and case
+            // folding are the ASCII ones.
+            let b = chunk.as_bytes();
+            for (i, &c) in b.iter().enumerate() {
+                if c.is_ascii_alphanumeric() {
+                    cur.push(char::from(c.to_ascii_lowercase()));
+                } else if c == b'\''
+                    && !cur.is_empty()
+                    && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+                {
+                    // keep the word whole
+                } else if !cur.is_empty() {
+                    f(&cur);
+                    cur.clear();
+                }
+            }
+        } else {
+            let mut chars = chunk.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c.is_alphanumeric() {
+                    cur.extend(c.to_lowercase());
+                } else if (c == '\'' || c == '’')
+                    && !cur.is_empty()
+                    && chars.peek().is_some_and(|n| n.is_alphanumeric())
+                {
+                    // keep the word whole
+                } else if !cur.is_empty() {
+                    f(&cur);
+                    cur.clear();
+                }
             }
         }
         if !cur.is_empty() {
-            out.push(cur);
+            f(&cur);
+            cur.clear();
         }
     }
-    out
 }
 
 /// Snowball algorithm for a BCP-47 tag; unknown or empty tags are English.
@@ -264,31 +296,57 @@ impl StreamBuilder {
     }
 
     pub fn push_segment<S: AsRef<str>>(&mut self, tokens: &[S]) {
-        let seg = self.starts.len() as u32;
-        self.starts.push(self.text.len());
+        self.begin_segment();
         for t in tokens {
-            let t = t.as_ref();
-            let start = self.text.len();
-            let hash = match self.form {
-                Form::English => {
-                    let (st, h) = english_stem(&self.stemmer, t);
-                    self.text.push_str(&st);
-                    h
-                }
-                Form::Raw => {
-                    self.text.push_str(t);
-                    hash_str(t)
-                }
-            };
-            self.toks.push(Tok {
-                hash,
-                start: start as u32,
-                end: self.text.len() as u32,
-                seg,
-            });
-            self.text.push(' ');
+            self.push_token(t.as_ref());
         }
+        self.end_segment();
+    }
+
+    /// A segment of the words of `text` (as [`words`] cuts them); returns
+    /// how many.
+    pub fn push_words(&mut self, text: &str) -> usize {
+        self.begin_segment();
+        let mut n = 0;
+        for_each_word(text, |w| {
+            self.push_token(w);
+            n += 1;
+        });
+        self.end_segment();
+        n
+    }
+
+    /// Starts a segment: tokens pushed until [`Self::end_segment`] are
+    /// consecutive words of it.
+    pub fn begin_segment(&mut self) {
+        self.starts.push(self.text.len());
+    }
+
+    pub fn end_segment(&mut self) {
         self.text.push_str("| ");
+    }
+
+    pub fn push_token(&mut self, t: &str) {
+        let seg = (self.starts.len() as u32).wrapping_sub(1);
+        let start = self.text.len();
+        let hash = match self.form {
+            Form::English => {
+                let (st, h) = english_stem(&self.stemmer, t);
+                self.text.push_str(&st);
+                h
+            }
+            Form::Raw => {
+                self.text.push_str(t);
+                hash_str(t)
+            }
+        };
+        self.toks.push(Tok {
+            hash,
+            start: start as u32,
+            end: self.text.len() as u32,
+            seg,
+        });
+        self.text.push(' ');
     }
 
     pub fn finish(self) -> Stream {
@@ -353,6 +411,20 @@ pub(crate) struct PhraseSet {
     spans: Vec<(u32, u32)>,
     /// Pattern ids (ascending) by the hash of their first token.
     by_first: FirstIndex,
+    /// A 1024-bit filter of first-token hashes: most event tokens start
+    /// no pattern, and the filter (two cache lines) says so without a probe
+    /// into the index.
+    bloom: [u64; BLOOM_WORDS],
+}
+
+const BLOOM_WORDS: usize = 16;
+
+/// Word and bit of `h` in a [`PhraseSet`] filter, from the hash's top
+/// bits (the index uses the low ones).
+#[inline]
+fn bloom_bit(h: u64) -> (usize, u64) {
+    let b = (h >> 54) as usize;
+    ((b >> 6) & (BLOOM_WORDS - 1), 1u64 << (b & 63))
 }
 
 /// Open-addressing table from a token hash to a run of pattern ids: the
@@ -436,10 +508,22 @@ impl PhraseSet {
             set.spans.push((a, set.hashes.len() as u32));
             if let Some(&h) = set.hashes.get(a as usize) {
                 firsts.push((h, id as u32));
+                let (w, bit) = bloom_bit(h);
+                if let Some(x) = set.bloom.get_mut(w) {
+                    *x |= bit;
+                }
             }
         }
         set.by_first = FirstIndex::build(firsts);
         set
+    }
+
+    /// Whether some pattern may start with a token of hash `h` (never a
+    /// false "no").
+    #[inline]
+    fn may_start(&self, h: u64) -> bool {
+        let (w, bit) = bloom_bit(h);
+        self.bloom.get(w).is_some_and(|x| x & bit != 0)
     }
 
     /// Whether pattern `id` occurs at token `k` of `s`, within one segment.
@@ -480,6 +564,10 @@ impl PhraseSet {
         }
         let mut k = 0;
         while let Some(t) = s.toks.get(k) {
+            if !self.may_start(t.hash) {
+                k += 1;
+                continue;
+            }
             let mut best: Option<(usize, u32)> = None;
             for &id in self.by_first.get(t.hash) {
                 if let Some(n) = self.matches_at(id, s, k)
@@ -507,6 +595,9 @@ impl PhraseSet {
             return out;
         }
         for (k, t) in s.toks.iter().enumerate() {
+            if !self.may_start(t.hash) {
+                continue;
+            }
             for &id in self.by_first.get(t.hash) {
                 if let Some(n) = self.matches_at(id, s, k) {
                     out.push((id as usize, k, n));
@@ -820,6 +911,55 @@ mod tests {
         );
         assert!(words("").is_empty());
         assert_eq!(words("🍪 cookie🥛"), vec!["cookie"]);
+    }
+
+    /// The tokenizer before its ASCII fast path: char by char.
+    fn words_reference(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for chunk in clip(text, MAX_FIELD_BYTES).split_whitespace() {
+            if is_url(chunk) {
+                continue;
+            }
+            let mut cur = String::new();
+            let mut chars = chunk.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c.is_alphanumeric() {
+                    cur.extend(c.to_lowercase());
+                } else if (c == '\'' || c == '’')
+                    && !cur.is_empty()
+                    && chars.peek().is_some_and(|n| n.is_alphanumeric())
+                {
+                } else if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            if !cur.is_empty() {
+                out.push(cur);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn ascii_fast_path_tokenizes_like_the_char_path() {
+        const PIECES: [&str; 16] = [
+            "a", "B", "'", "’", "-", "9", " ", "Don't", "http", "://", "www.", ".", "/", "É", "x'",
+            "#",
+        ];
+        let mut r = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut t = String::new();
+            for _ in 0..(r % 12) {
+                r ^= r << 13;
+                r ^= r >> 7;
+                r ^= r << 17;
+                t.push_str(PIECES[(r % PIECES.len() as u64) as usize]);
+            }
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            assert_eq!(words(&t), words_reference(&t), "{t:?}");
+        }
     }
 
     #[test]
