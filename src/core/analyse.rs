@@ -149,6 +149,9 @@ pub struct AnalysedEvent {
     /// One segment per upstream topic label.
     pub(crate) topics: Stream,
     pub(crate) glued: Vec<Glued>,
+    /// Main-stream tokens that are hashtag words shadowed by a longer
+    /// word of another split (see `TagSplit::shadowed`), ascending.
+    pub(crate) shadowed: Vec<usize>,
     pub token_count: usize,
     /// Upstream sentiment when given, else VADER over the text.
     pub sentiment: f64,
@@ -265,8 +268,18 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
     let token_count = main.push_words(&event.text);
     let first_tag = main.starts.len();
     let mut glued = Vec::new();
+    let mut shadowed = Vec::new();
     for tag in event.hashtags.iter().take(200) {
         let split = split_hashtag(tag);
+        let base = main.token_len();
+        shadowed.extend(
+            split
+                .shadowed
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| **s)
+                .map(|(i, _)| base + i),
+        );
         main.push_segment(&split.words);
         if let Some(g) = split.glued {
             glued.push(g);
@@ -326,6 +339,7 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
         samples,
         topics,
         glued,
+        shadowed,
         token_count,
         sentiment,
         sentiment_upstream,
@@ -407,74 +421,85 @@ fn screen(a: &mut AnalysedEvent) {
     let mut sample_hits: [Vec<(Level, usize, &'static str)>; 12] = Default::default();
     let mut anniversary_terms: Vec<(usize, Found)> = Vec::new();
 
-    let mut record = |a: &mut AnalysedEvent, idx: usize, source: Source, masked: bool| {
-        let Some((term, cues)) = lex.entries.get(idx) else {
-            return;
-        };
-        // Inside a figurative phrase ("killing it", "Star Wars") the word is
-        // not what it says; the phrase itself carries no risk.
-        if masked {
-            return;
-        }
-        for cue in cues {
-            match *cue {
-                Cue::Garm(cat, level) => {
-                    // A name is screened for what a brand must never
-                    // repeat, not for topics such as "dead" in a band name.
-                    if source == Source::Author
-                        && !matches!(
-                            cat,
-                            SensitiveCategory::HateSpeech
-                                | SensitiveCategory::Adult
-                                | SensitiveCategory::ObscenityProfanity
-                        )
-                    {
-                        continue;
-                    }
-                    let ci = category_index(cat);
-                    if let Source::Sample(i) = source {
-                        sample_hits[ci].push((level, i, term));
-                    } else if worst[ci].as_ref().is_none_or(|d| d.level < level) {
-                        worst[ci] = Some(Detection {
-                            category: cat,
-                            level,
-                            term: (*term).to_string(),
-                            source,
-                        });
-                    }
-                }
-                Cue::Grief(strong)
-                    if source != Source::Author
-                        && !a.grief.iter().any(|(f, _)| f.term == *term) =>
-                {
-                    a.grief.push((Found { term, source }, strong));
-                }
-                Cue::Outrage if source != Source::Author => a.outrage.push(Found { term, source }),
-                Cue::Values if !matches!(source, Source::Author | Source::Sample(_)) => {
-                    a.values.push(Found { term, source })
-                }
-                Cue::Echo if !matches!(source, Source::Author | Source::Sample(_)) => {
-                    a.echo.push(Found { term, source })
-                }
-                Cue::Remembrance if !matches!(source, Source::Author) => {
-                    a.remembrance.push(Found { term, source })
-                }
-                Cue::Anniversary(i) if !matches!(source, Source::Author) => {
-                    anniversary_terms.push((i, Found { term, source }))
-                }
-                Cue::Complaint if source != Source::Author => {
-                    a.complaint.push(Found { term, source })
-                }
-                Cue::Incident if source != Source::Author => {
-                    a.incident.push(Found { term, source })
-                }
-                Cue::Distress if !matches!(source, Source::Author | Source::Sample(_)) => {
-                    a.distress.push(Found { term, source })
-                }
-                _ => {}
+    let mut record =
+        |a: &mut AnalysedEvent, idx: usize, source: Source, masked: bool, shadowed: bool| {
+            let Some((term, cues)) = lex.entries.get(idx) else {
+                return;
+            };
+            // Inside a figurative phrase ("killing it", "Star Wars") the word is
+            // not what it says; the phrase itself carries no risk.
+            if masked {
+                return;
             }
-        }
-    };
+            let names_only = source == Source::Author || shadowed;
+            // Floor terms stand wherever a reader could see them.
+            for cue in cues {
+                if shadowed && !matches!(cue, Cue::Garm(..)) {
+                    continue;
+                }
+                match *cue {
+                    Cue::Garm(cat, level) => {
+                        // A name, or a hashtag word a reader does not see
+                        // ("flood" in #floodlightfailure), is screened for what
+                        // a brand must never repeat, not for topics such as
+                        // "dead" in a band name.
+                        if names_only
+                            && !(shadowed && level == Level::Floor)
+                            && !matches!(
+                                cat,
+                                SensitiveCategory::HateSpeech
+                                    | SensitiveCategory::Adult
+                                    | SensitiveCategory::ObscenityProfanity
+                            )
+                        {
+                            continue;
+                        }
+                        let ci = category_index(cat);
+                        if let Source::Sample(i) = source {
+                            sample_hits[ci].push((level, i, term));
+                        } else if worst[ci].as_ref().is_none_or(|d| d.level < level) {
+                            worst[ci] = Some(Detection {
+                                category: cat,
+                                level,
+                                term: (*term).to_string(),
+                                source,
+                            });
+                        }
+                    }
+                    Cue::Grief(strong)
+                        if source != Source::Author
+                            && !a.grief.iter().any(|(f, _)| f.term == *term) =>
+                    {
+                        a.grief.push((Found { term, source }, strong));
+                    }
+                    Cue::Outrage if source != Source::Author => {
+                        a.outrage.push(Found { term, source })
+                    }
+                    Cue::Values if !matches!(source, Source::Author | Source::Sample(_)) => {
+                        a.values.push(Found { term, source })
+                    }
+                    Cue::Echo if !matches!(source, Source::Author | Source::Sample(_)) => {
+                        a.echo.push(Found { term, source })
+                    }
+                    Cue::Remembrance if !matches!(source, Source::Author) => {
+                        a.remembrance.push(Found { term, source })
+                    }
+                    Cue::Anniversary(i) if !matches!(source, Source::Author) => {
+                        anniversary_terms.push((i, Found { term, source }))
+                    }
+                    Cue::Complaint if source != Source::Author => {
+                        a.complaint.push(Found { term, source })
+                    }
+                    Cue::Incident if source != Source::Author => {
+                        a.incident.push(Found { term, source })
+                    }
+                    Cue::Distress if !matches!(source, Source::Author | Source::Sample(_)) => {
+                        a.distress.push(Found { term, source })
+                    }
+                    _ => {}
+                }
+            }
+        };
 
     let main = std::mem::take(&mut a.main);
     let (t0, t1) = a.hashtag_segments;
@@ -535,20 +560,27 @@ fn screen(a: &mut AnalysedEvent) {
             Source::Text
         };
         let m = masked(&spans, idx, k, n) || machine_idiom(idx, k);
-        record(a, idx, src, m);
+        let shadowed = n == 1 && a.shadowed.binary_search(&k).is_ok();
+        record(a, idx, src, m, shadowed);
     }
     a.main = main;
     let hits = matcher.overlapping(&a.author);
     let spans = benign_spans(&hits);
     for &(idx, k, n) in &hits {
-        record(a, idx, Source::Author, masked(&spans, idx, k, n));
+        record(a, idx, Source::Author, masked(&spans, idx, k, n), false);
     }
     let samples = std::mem::take(&mut a.samples);
     let hits = matcher.overlapping(&samples);
     let spans = benign_spans(&hits);
     for &(idx, k, n) in &hits {
         let seg = samples.toks.get(k).map_or(0, |t| t.seg as usize);
-        record(a, idx, Source::Sample(seg), masked(&spans, idx, k, n));
+        record(
+            a,
+            idx,
+            Source::Sample(seg),
+            masked(&spans, idx, k, n),
+            false,
+        );
     }
     a.samples = samples;
     let oi = category_index(SensitiveCategory::ObscenityProfanity);
@@ -582,7 +614,14 @@ fn screen(a: &mut AnalysedEvent) {
         .collect();
     dark_posts.sort_unstable();
     dark_posts.dedup();
-    let lone = dark_posts.len() == 1 && n_posts >= 5;
+    // Mourning in another post corroborates the one dark post ("praying
+    // for the families" beside "a shooting at a school"): not noise then.
+    let mourned_elsewhere = dark_posts.first().is_some_and(|d| {
+        a.grief
+            .iter()
+            .any(|(f, _)| matches!(f.source, Source::Sample(i) if i != *d))
+    });
+    let lone = dark_posts.len() == 1 && n_posts >= 5 && !mourned_elsewhere;
     for (ci, hits) in sample_hits.iter().enumerate() {
         let Some(&(level, post, term)) = hits.iter().max_by_key(|h| (h.0, std::cmp::Reverse(h.1)))
         else {

@@ -3,7 +3,8 @@
 //! quality (right 1, safe-but-weaker ½, miss 0, ENGAGE on a backlash
 //! moment −2). A measurement as much as a test: run with
 //! `cargo test --lib moments -- --nocapture` to see the tables
-//! (`moments.json`, the tuning corpus, and `holdout.json`, held out).
+//! (`moments.json`, the tuning corpus, `holdout.json` and `blind3.json`,
+//! held out).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -16,6 +17,7 @@ use super::{CompiledProfile, analyse, assess};
 
 pub(super) const FIXTURE: &str = include_str!("../../tests/fixtures/moments.json");
 pub(super) const HOLDOUT: &str = include_str!("../../tests/fixtures/holdout.json");
+pub(super) const BLIND3: &str = include_str!("../../tests/fixtures/blind3.json");
 
 #[derive(Deserialize)]
 pub(super) struct Fixture {
@@ -368,6 +370,17 @@ fn moments_corpus_meets_the_bar() {
 fn holdout_corpus_meets_the_bar() {
     let o = run_corpus("holdout.json", HOLDOUT);
     assert!(o.cases >= 50, "held-out corpus too small");
+    assert!(o.harmful.is_empty(), "harmful answers: {:?}", o.harmful);
+    assert!(o.average >= 0.85, "average {:.3} below 0.85", o.average);
+}
+
+/// A third blind batch, written by an evaluator who had not seen the core's
+/// failures on the other two, and measured before any rule changed
+/// (first try 0.775 with one harmful answer; see docs/SCORING.md).
+#[test]
+fn blind3_corpus_meets_the_bar() {
+    let o = run_corpus("blind3.json", BLIND3);
+    assert!(o.cases >= 30, "blind corpus too small");
     assert!(o.harmful.is_empty(), "harmful answers: {:?}", o.harmful);
     assert!(o.average >= 0.85, "average {:.3} below 0.85", o.average);
 }

@@ -15,7 +15,7 @@ use super::model::{
 };
 use super::text::{Form, pattern};
 
-pub const MODEL_VERSION: &str = "kairos-v1.1";
+pub const MODEL_VERSION: &str = "kairos-v1.2";
 
 /// How much one reason matters when ordering: what decided first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -753,7 +753,14 @@ pub fn assess(
             format!("grief: {:?} in the {}", f.term, f.source.describe()),
         );
     } else if let Some((f, _)) = ev.grief.first() {
-        if ev.grief.len() >= 2 || death_like {
+        // One weak cue in one post among many ("I'm dying at his face")
+        // is noise, as a lone dark post is for the categories.
+        let noise = ev.grief.len() == 1
+            && !death_like
+            && matches!(f.source, Source::Sample(_))
+            && e.sample_posts.len() >= 5;
+        if noise {
+        } else if ev.grief.len() >= 2 || death_like {
             hard |= grief_hard;
             review_cap = true;
             risk(
@@ -835,6 +842,30 @@ pub fn assess(
             format!(
                 "criticism of the brand not addressed to it (sentiment {:.2})",
                 ev.sentiment
+            ),
+        );
+    }
+    // A mention or praise addressed to the brand that tells of a bad
+    // experience ("wow thanks, day three living at the airport") is a
+    // complaint in sarcastic clothing: a cheerful reply in the brand's
+    // voice is the classic blunder, so a person answers.
+    if addressed
+        && matches!(e.kind, EventKind::BrandMention | EventKind::Praise)
+        && let Some(f) = ev
+            .complaint
+            .iter()
+            .find(|f| matches!(f.source, Source::Text | Source::Hashtag))
+    {
+        review_cap = true;
+        risk(
+            &mut rs,
+            Weight::Cap,
+            ReasonCode::NegativeSentiment,
+            0.3,
+            format!(
+                "a complaint addressed to the brand as a mention: {:?} in the {}",
+                f.term,
+                f.source.describe()
             ),
         );
     }

@@ -318,6 +318,11 @@ impl StreamBuilder {
 
     /// Starts a segment: tokens pushed until [`Self::end_segment`] are
     /// consecutive words of it.
+    /// Tokens pushed so far: the index the next token will have.
+    pub fn token_len(&self) -> usize {
+        self.toks.len()
+    }
+
     pub fn begin_segment(&mut self) {
         self.starts.push(self.text.len());
     }
@@ -824,17 +829,14 @@ impl Glued {
 
     /// Every dictionary word (two letters or more) that is a word of some
     /// plausible split, in order of position.
-    pub fn split_words(&self) -> Vec<String> {
+    fn split_spans(&self) -> Vec<(usize, usize)> {
         let b = self.text.as_bytes();
         let n = b.len();
         let mut out = Vec::new();
         for i in 0..n {
             for j in (i + 2)..=(i + MAX_WORD).min(n) {
-                if let Ok(w) = std::str::from_utf8(&b[i..j])
-                    && is_word(w)
-                    && self.plausible(i, j, 0)
-                {
-                    out.push(w.to_string());
+                if std::str::from_utf8(&b[i..j]).is_ok_and(is_word) && self.plausible(i, j, 0) {
+                    out.push((i, j));
                 }
             }
         }
@@ -850,6 +852,10 @@ pub(crate) struct TagSplit {
     pub words: Vec<String>,
     /// Words of the plausible splits of a one-case tag.
     pub glued: Option<Glued>,
+    /// Per word: it lies inside a longer word of another plausible split
+    /// ("flood" in "floodlight"). A reader sees the longer word, so only
+    /// what a brand must never repeat (obscenity, hate) is screened there.
+    pub shadowed: Vec<bool>,
 }
 
 pub(crate) fn split_hashtag(tag: &str) -> TagSplit {
@@ -878,8 +884,10 @@ pub(crate) fn split_hashtag(tag: &str) -> TagSplit {
             }
             parts.push(c);
         }
+        let words = words(&parts);
         return TagSplit {
-            words: words(&parts),
+            shadowed: vec![false; words.len()],
+            words,
             glued: None,
         };
     }
@@ -888,14 +896,30 @@ pub(crate) fn split_hashtag(tag: &str) -> TagSplit {
         return TagSplit {
             words: vec![lower],
             glued: None,
+            shadowed: vec![false],
         };
     }
     let glued = Glued::new(lower.clone());
-    let mut ws = glued.split_words();
+    let spans = glued.split_spans();
+    let mut shadowed: Vec<bool> = spans
+        .iter()
+        .map(|&(i, j)| {
+            spans
+                .iter()
+                .any(|&(a, b)| a <= i && j <= b && b - a > j - i)
+        })
+        .collect();
+    let mut ws: Vec<String> = spans
+        .iter()
+        .filter_map(|&(i, j)| lower.get(i..j).map(str::to_string))
+        .collect();
+    shadowed.truncate(ws.len());
     ws.push(lower);
+    shadowed.push(false);
     TagSplit {
         words: ws,
         glued: Some(glued),
+        shadowed,
     }
 }
 
