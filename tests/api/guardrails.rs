@@ -40,6 +40,33 @@ async fn score(
         .unwrap()
 }
 
+/// Every logged decision id, newest first, walking pages of `page_size`.
+async fn all_decision_ids(app: &mut crate::helpers::TestApp, page_size: u32) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = app
+            .guardrails
+            .list_decisions(pb::ListDecisionsRequest {
+                page_size,
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        ids.extend(
+            page.decisions
+                .into_iter()
+                .map(|d| d.assessment.unwrap().decision_id),
+        );
+        if page.next_page_token.is_empty() {
+            return ids;
+        }
+        token = page.next_page_token;
+    }
+}
+
 async fn create(app: &mut crate::helpers::TestApp, b: pb::Blackout) -> pb::Blackout {
     app.guardrails
         .create_blackout(pb::CreateBlackoutRequest { blackout: Some(b) })
@@ -443,29 +470,7 @@ async fn decisions_are_logged_queried_and_survive_restart() {
     assert!(declines.is_empty());
 
     // Pages of one walk all four.
-    let mut token = String::new();
-    let mut walked = Vec::new();
-    loop {
-        let page = app
-            .guardrails
-            .list_decisions(pb::ListDecisionsRequest {
-                page_size: 1,
-                page_token: token,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        walked.extend(
-            page.decisions
-                .into_iter()
-                .map(|d| d.assessment.unwrap().decision_id),
-        );
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        token = page.next_page_token;
-    }
+    let walked = all_decision_ids(&mut app, 1).await;
     assert_eq!(walked, ids.iter().rev().cloned().collect::<Vec<_>>());
     app.stop().await;
 }
@@ -512,29 +517,7 @@ async fn a_flooded_log_keeps_everything_it_accepted_and_counts_drops() {
     app.stop().await;
 
     let mut app = spawn_app_in(dir.path()).await;
-    let mut stored = Vec::new();
-    let mut token = String::new();
-    loop {
-        let page = app
-            .guardrails
-            .list_decisions(pb::ListDecisionsRequest {
-                page_size: 1000,
-                page_token: token,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        stored.extend(
-            page.decisions
-                .into_iter()
-                .map(|d| d.assessment.unwrap().decision_id),
-        );
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        token = page.next_page_token;
-    }
+    let mut stored = all_decision_ids(&mut app, 1000).await;
     stored.sort();
     let mut want = accepted;
     want.sort();
