@@ -393,10 +393,7 @@ pub fn assess(
         };
         let v = f * unit(t.weight);
         evidence.push(v);
-        let prefix = p.theme_details.get(*i).map(String::as_str).unwrap_or("");
-        let mut detail = String::with_capacity(prefix.len() + 16);
-        detail.push_str(prefix);
-        src.push_describe(&mut detail);
+        let detail = matched_detail(&p.theme_details, *i, *src);
         rs.add(
             Weight::Factor,
             ReasonCode::ThemeMatch,
@@ -435,10 +432,7 @@ pub fn assess(
             _ => 0.6 * unit(t.weight),
         };
         evidence.push(v);
-        let prefix = p.topic_details.get(*i).map(String::as_str).unwrap_or("");
-        let mut detail = String::with_capacity(prefix.len() + 16);
-        detail.push_str(prefix);
-        src.push_describe(&mut detail);
+        let detail = matched_detail(&p.topic_details, *i, *src);
         rs.add(
             Weight::Factor,
             ReasonCode::TopicMatch,
@@ -1382,6 +1376,16 @@ pub fn assess(
 
 /// Whether an entity and a brand term name the same thing: equal, or the
 /// entity's first part before a comma ("Aurora, Colorado" → Aurora).
+/// A match's reason text: the term's part, built once at compile time, and
+/// where in the event it was found.
+fn matched_detail(prefixes: &[String], i: usize, src: Source) -> String {
+    let prefix = prefixes.get(i).map(String::as_str).unwrap_or("");
+    let mut detail = String::with_capacity(prefix.len() + 16);
+    detail.push_str(prefix);
+    src.push_describe(&mut detail);
+    detail
+}
+
 fn names_same(entity: &str, term: &str) -> bool {
     let t = term.trim();
     let e = entity.trim();
