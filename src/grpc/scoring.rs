@@ -234,6 +234,12 @@ impl ScoringService for ScoringApi {
                 work.run(&self.scorer)
             };
 
+            // One digest per event, and only when something is logged.
+            let digests: Vec<String> = if self.scorer.should_log(req.log_decision) {
+                req.events.iter().map(digest).collect()
+            } else {
+                Vec::new()
+            };
             let mut results = Vec::with_capacity(ne * nb);
             let mut assessed = assessed.into_iter();
             for (ei, e) in req.events.iter().enumerate() {
@@ -247,7 +253,9 @@ impl ScoringService for ScoringApi {
                             pb::pair_result::Result::Error(item_error(clone_err(err)))
                         }
                         (Ok(_), Ok(_), Some(a)) => {
-                            let scored = self.scorer.finish(a, "", req.log_decision, || digest(e));
+                            let scored = self.scorer.finish(a, "", req.log_decision, || {
+                                digests.get(ei).cloned().unwrap_or_default()
+                            });
                             pb::pair_result::Result::Assessment(scored_out(scored, ""))
                         }
                         (Ok(_), Ok(_), None) => pb::pair_result::Result::Error(item_error(
@@ -423,14 +431,18 @@ impl ScoringService for ScoringApi {
                     rank_page(ids).await?;
                 }
             }
-            let event_pb = req.event.as_ref();
+            let event_digest = if self.scorer.should_log(req.log_decision) {
+                req.event.as_ref().map(digest).unwrap_or_default()
+            } else {
+                String::new()
+            };
             let ranked = top
                 .into_sorted()
                 .into_iter()
                 .map(|a| {
-                    let scored = self.scorer.finish(a, "", req.log_decision, || {
-                        event_pb.map(digest).unwrap_or_default()
-                    });
+                    let scored = self
+                        .scorer
+                        .finish(a, "", req.log_decision, || event_digest.clone());
                     scored_out(scored, "")
                 })
                 .collect();
