@@ -191,18 +191,22 @@ impl ScoringService for ScoringApi {
             }
             let now = now_or(req.now.as_ref())?;
             // Per-event and per-brand problems become per-pair errors.
-            let mut events: Vec<Result<Event, Error>> = Vec::with_capacity(ne);
+            // Each is mapped to its wire error once and copied to its pairs.
+            let mut events: Vec<Result<Event, pb::ItemError>> = Vec::with_capacity(ne);
             for (i, e) in req.events.iter().enumerate() {
-                events
-                    .push(event_in(e).map_err(|v| Error::from(v.within(&format!("events[{i}]")))));
+                events.push(
+                    event_in(e)
+                        .map_err(|v| item_error(Error::from(v.within(&format!("events[{i}]"))))),
+                );
             }
-            let mut profiles: Vec<Result<Arc<CompiledProfile>, Error>> = Vec::with_capacity(nb);
+            let mut profiles: Vec<Result<Arc<CompiledProfile>, pb::ItemError>> =
+                Vec::with_capacity(nb);
             for (i, id) in req.brand_ids.iter().enumerate() {
                 let p = match validate_brand_id(id, &format!("brand_ids[{i}]")) {
                     Ok(()) => self.scorer.profile(id).await,
                     Err(v) => Err(v.into()),
                 };
-                profiles.push(p);
+                profiles.push(p.map_err(item_error));
             }
             let mut counts = Vec::with_capacity(ne * nb);
             for e in &events {
@@ -246,12 +250,8 @@ impl ScoringService for ScoringApi {
                 for (bi, brand_id) in req.brand_ids.iter().enumerate() {
                     let a = assessed.next().flatten();
                     let result = match (&events[ei], &profiles[bi], a) {
-                        (Err(err), _, _) => {
-                            pb::pair_result::Result::Error(item_error(clone_err(err)))
-                        }
-                        (_, Err(err), _) => {
-                            pb::pair_result::Result::Error(item_error(clone_err(err)))
-                        }
+                        (Err(err), _, _) => pb::pair_result::Result::Error(err.clone()),
+                        (_, Err(err), _) => pb::pair_result::Result::Error(err.clone()),
                         (Ok(_), Ok(_), Some(a)) => {
                             let scored = self.scorer.finish(a, "", req.log_decision, || {
                                 digests.get(ei).cloned().unwrap_or_default()
@@ -449,23 +449,6 @@ impl ScoringService for ScoringApi {
             Ok(pb::RankBrandsResponse { ranked })
         })
         .await
-    }
-}
-
-fn clone_err(e: &Error) -> Error {
-    match e {
-        Error::InvalidArgument(v) => Error::InvalidArgument(v.clone()),
-        Error::NotFound { what, id } => Error::NotFound {
-            what,
-            id: id.clone(),
-        },
-        Error::FailedPrecondition { reason, message } => Error::FailedPrecondition {
-            reason,
-            message: message.clone(),
-        },
-        Error::Unauthenticated => Error::Unauthenticated,
-        Error::PermissionDenied => Error::PermissionDenied,
-        Error::Internal(inner) => Error::Internal(inner.to_string().into()),
     }
 }
 
