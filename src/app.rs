@@ -25,7 +25,8 @@ use crate::grpc::profiles::ProfileService;
 use crate::grpc::scoring::ScoringApi;
 use crate::guardrails::{Blackouts, DecisionWriter, EngagementIndex, decision_log, run_retention};
 use crate::metrics::Metrics;
-use crate::scoring::Scorer;
+use crate::net::CoalescingStream;
+use crate::scoring::{Analyses, Scorer};
 use crate::store::{ProfileStore, SqliteStore, Store, StoreError};
 
 /// Services whose health is reported individually (plus "" for the server).
@@ -103,6 +104,7 @@ impl Application {
         );
         let scorer = Arc::new(Scorer::new(
             cache.clone(),
+            Analyses::new(config.event_cache_mb.saturating_mul(1 << 20)),
             blackouts,
             engagements,
             Arc::new(log),
@@ -221,9 +223,10 @@ impl Application {
         }
 
         let incoming = TcpListenerStream::new(self.listener).map(|conn| {
-            conn.inspect(|s| {
+            conn.map(|s| {
                 // Small unary messages: do not wait for Nagle.
                 let _ = s.set_nodelay(true);
+                CoalescingStream::new(s)
             })
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

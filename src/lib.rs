@@ -12,6 +12,7 @@ pub mod grpc;
 pub mod guardrails;
 pub mod ids;
 pub mod metrics;
+pub mod net;
 pub mod scoring;
 pub mod store;
 pub mod synthetic;
