@@ -26,14 +26,19 @@ use tracing::Instrument;
 use crate::error::Error;
 
 /// Runs one RPC inside a span carrying the method, brand, status code and
-/// latency. Event text is never recorded. Completion is logged at DEBUG so
-/// the hot path costs little at the default INFO level.
+/// latency. Event text is never recorded.
+///
+/// The span and the completion line are DEBUG: at the default INFO filter
+/// the fmt subscriber would otherwise format and store the span's fields on
+/// every call, a measurable share of a Score (see BENCHMARKS.md). Failures
+/// that are the server's fault are logged at WARN with method and brand
+/// whatever the filter, so the on-call engineer sees them with context.
 pub(crate) async fn observe<T>(
     method: &'static str,
     brand_id: &str,
     work: impl Future<Output = Result<T, Error>>,
 ) -> Result<tonic::Response<T>, tonic::Status> {
-    let span = tracing::info_span!(
+    let span = tracing::debug_span!(
         "rpc",
         method,
         brand_id,
@@ -53,8 +58,25 @@ pub(crate) async fn observe<T>(
         Err(s) => s.code(),
     };
     let latency_us = start.elapsed().as_micros() as u64;
-    span.record("code", tracing::field::debug(code));
-    span.record("latency_us", latency_us);
-    span.in_scope(|| tracing::debug!(?code, latency_us, "rpc finished"));
+    if server_fault(code) {
+        tracing::warn!(method, brand_id, ?code, latency_us, "rpc failed");
+    }
+    if !span.is_disabled() {
+        span.record("code", tracing::field::debug(code));
+        span.record("latency_us", latency_us);
+        span.in_scope(|| tracing::debug!(?code, latency_us, "rpc finished"));
+    }
     result
+}
+
+/// Codes that say the server, not the caller, is at fault.
+fn server_fault(code: tonic::Code) -> bool {
+    matches!(
+        code,
+        tonic::Code::Internal
+            | tonic::Code::Unavailable
+            | tonic::Code::Unknown
+            | tonic::Code::DataLoss
+            | tonic::Code::Unimplemented
+    )
 }
