@@ -58,6 +58,11 @@ pub struct ServeConfig {
     #[arg(long, env = "KAIROS_CACHE_CAPACITY", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub cache_capacity: u64,
+    /// Memory budget, in MiB, for analyses of recently scored events,
+    /// reused when Score or ScoreStream sees the same event again (one
+    /// event scored for many brands). 0 turns the cache off.
+    #[arg(long, env = "KAIROS_EVENT_CACHE_MB", default_value_t = 64)]
+    pub event_cache_mb: u64,
     /// Log format.
     #[arg(long, env = "KAIROS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -95,6 +100,7 @@ impl ServeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data_dir.into(),
             cache_capacity: 1000,
+            event_cache_mb: 16,
             log_format: LogFormat::Text,
             shutdown_grace_secs: 5,
             log_all_decisions: false,

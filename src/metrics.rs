@@ -13,6 +13,8 @@ use tokio::net::TcpListener;
 #[derive(Debug, Default)]
 pub struct Metrics {
     pub assessments: AtomicU64,
+    pub event_analyses: AtomicU64,
+    pub event_analyses_reused: AtomicU64,
     pub decisions_logged: AtomicU64,
     pub decisions_dropped: AtomicU64,
     pub decisions_write_failed: AtomicU64,
@@ -28,11 +30,21 @@ impl Metrics {
 
     pub fn render(&self, cache_entries: u64, queue_depth: usize) -> String {
         let mut out = String::new();
-        let counters: [(&str, &str, &AtomicU64); 7] = [
+        let counters: [(&str, &str, &AtomicU64); 9] = [
             (
                 "kairos_assessments_total",
                 "assessments computed",
                 &self.assessments,
+            ),
+            (
+                "kairos_event_analyses_total",
+                "events analysed by Score and ScoreStream (analysis cache misses)",
+                &self.event_analyses,
+            ),
+            (
+                "kairos_event_analyses_reused_total",
+                "Score and ScoreStream items served a cached analysis of the same event",
+                &self.event_analyses_reused,
             ),
             (
                 "kairos_decision_log_accepted_total",

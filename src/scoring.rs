@@ -3,6 +3,7 @@
 //! blackouts, engagement counts), calls the core, and hands assessments to
 //! the decision log. Knows nothing of protobuf.
 
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -11,7 +12,7 @@ use crate::cache::ProfileCache;
 use crate::core::model::{
     Assessment, Blackout, DecisionRecord, EngagementCounts, Event, Guardrails,
 };
-use crate::core::{AnalysedEvent, CompiledProfile};
+use crate::core::{AnalysedEvent, CompiledProfile, analyse};
 use crate::error::Error;
 use crate::guardrails::{Blackouts, DecisionLog, EngagementIndex};
 use crate::ids::IdGen;
@@ -19,6 +20,7 @@ use crate::metrics::Metrics;
 
 pub struct Scorer {
     pub cache: Arc<ProfileCache>,
+    pub analyses: Analyses,
     pub blackouts: Arc<Blackouts>,
     pub engagements: Arc<EngagementIndex>,
     pub log: Arc<DecisionLog>,
@@ -38,6 +40,7 @@ pub struct Scored {
 impl Scorer {
     pub fn new(
         cache: Arc<ProfileCache>,
+        analyses: Analyses,
         blackouts: Arc<Blackouts>,
         engagements: Arc<EngagementIndex>,
         log: Arc<DecisionLog>,
@@ -46,6 +49,7 @@ impl Scorer {
     ) -> Self {
         Self {
             cache,
+            analyses,
             blackouts,
             engagements,
             log,
@@ -136,6 +140,22 @@ impl Scorer {
         }
     }
 
+    /// The event's analysis, from the cache of recent events when the same
+    /// encoding was seen; `event` converts and validates it otherwise.
+    pub fn analysis(
+        &self,
+        encoded: &[u8],
+        event: impl FnOnce() -> Result<Event, Error>,
+    ) -> Result<Arc<AnalysedEvent>, Error> {
+        let (analysed, hit) = self.analyses.get_or_analyse(encoded, event)?;
+        Metrics::inc(if hit {
+            &self.metrics.event_analyses_reused
+        } else {
+            &self.metrics.event_analyses
+        });
+        Ok(analysed)
+    }
+
     /// One event, one brand: profile, guardrail state and the core.
     pub async fn assess_one(
         &self,
@@ -148,5 +168,123 @@ impl Scorer {
         let counts = self.counts(&profile, event, now).await?;
         let blackouts = self.active_blackouts(now);
         Ok(self.assess(analysed, &profile, &blackouts, counts, now))
+    }
+}
+
+/// Analyses of recently scored events. Callers score one event against many
+/// brands with one unary Score (or ScoreStream item) per brand; analysing
+/// the event is most of a pair's CPU, and the analysis depends on the event
+/// alone, so it is done once per distinct event. Keyed by the event's
+/// canonical encoding, which every hit compares in full: a hash collision
+/// costs an analysis, never a wrong answer.
+pub struct Analyses {
+    cache: Option<moka::sync::Cache<u64, Arc<CachedAnalysis>>>,
+    hasher: RandomState,
+}
+
+struct CachedAnalysis {
+    encoded: Box<[u8]>,
+    analysed: Arc<AnalysedEvent>,
+}
+
+/// An analysis holds roughly eight times its event's encoded size (token
+/// streams, hashes, findings); the weigher charges that, so the byte budget
+/// bounds memory whatever size the events are.
+fn weight(encoded_len: usize) -> u32 {
+    u32::try_from(encoded_len.saturating_mul(8).saturating_add(1024)).unwrap_or(u32::MAX)
+}
+
+impl Analyses {
+    /// A cache of at most `budget_bytes` of analyses; 0 turns it off.
+    pub fn new(budget_bytes: u64) -> Self {
+        let cache = (budget_bytes > 0).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(budget_bytes)
+                .weigher(|_: &u64, v: &Arc<CachedAnalysis>| weight(v.encoded.len()))
+                .build()
+        });
+        Self {
+            cache,
+            hasher: RandomState::new(),
+        }
+    }
+
+    /// The analysis of the event whose canonical encoding is `encoded`;
+    /// `event` converts and validates it on a miss. Returns whether it was
+    /// a hit, for the metrics.
+    pub fn get_or_analyse<E>(
+        &self,
+        encoded: &[u8],
+        event: impl FnOnce() -> Result<Event, E>,
+    ) -> Result<(Arc<AnalysedEvent>, bool), E> {
+        let Some(cache) = &self.cache else {
+            return Ok((Arc::new(analyse(&event()?)), false));
+        };
+        let key = self.hasher.hash_one(encoded);
+        if let Some(hit) = cache.get(&key)
+            && *hit.encoded == *encoded
+        {
+            return Ok((hit.analysed.clone(), true));
+        }
+        let analysed = Arc::new(analyse(&event()?));
+        cache.insert(
+            key,
+            Arc::new(CachedAnalysis {
+                encoded: encoded.into(),
+                analysed: analysed.clone(),
+            }),
+        );
+        Ok((analysed, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic;
+
+    #[test]
+    fn analyses_are_reused_only_for_identical_encodings() {
+        let cache = Analyses::new(1 << 20);
+        let mut calls = 0;
+        let mut get = |bytes: &[u8], text: &str| {
+            cache
+                .get_or_analyse(bytes, || {
+                    calls += 1;
+                    let mut e = synthetic::event(0);
+                    e.text = text.to_string();
+                    Ok::<_, ()>(e)
+                })
+                .unwrap()
+        };
+        let (a, hit_a) = get(b"one", "first text");
+        let (b, hit_b) = get(b"one", "ignored: served from the cache");
+        let (c, hit_c) = get(b"two", "second text");
+        assert!(!hit_a && hit_b && !hit_c);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(c.event.text, "second text");
+        assert_eq!(calls, 2);
+    }
+
+    #[test]
+    fn a_zero_budget_analyses_every_time() {
+        let cache = Analyses::new(0);
+        for _ in 0..2 {
+            let (_, hit) = cache
+                .get_or_analyse(b"same", || Ok::<_, ()>(synthetic::event(0)))
+                .unwrap();
+            assert!(!hit);
+        }
+    }
+
+    #[test]
+    fn validation_errors_are_not_cached() {
+        let cache = Analyses::new(1 << 20);
+        let first = cache.get_or_analyse(b"bad", || Err::<Event, _>("invalid"));
+        assert_eq!(first.err(), Some("invalid"));
+        let (_, hit) = cache
+            .get_or_analyse(b"bad", || Ok::<_, ()>(synthetic::event(0)))
+            .unwrap();
+        assert!(!hit);
     }
 }

@@ -67,6 +67,12 @@ pub struct BenchArgs {
     /// Brands per ScoreBatch call.
     #[arg(long, default_value_t = 100)]
     pub batch_brands: usize,
+    /// Give every Score and ScoreStream request an event of its own (a
+    /// fresh id), so the server's analysis cache never hits. By default
+    /// requests cycle through 16 events, as when each event is scored for
+    /// many brands one call at a time.
+    #[arg(long)]
+    pub unique_events: bool,
     /// Write a gRPC-framed ScoreRequest (5-byte prefix + message) for
     /// third-party load generators such as h2load to PATH, and exit.
     #[arg(long, value_name = "PATH")]
@@ -140,6 +146,16 @@ impl Outcome {
     }
 }
 
+/// The event of request `i`: one of the pool's, or with `unique`, a copy
+/// under an id of its own.
+fn event_for(pool: &[pb::Event], i: usize, unique: bool) -> pb::Event {
+    let mut e = pool[i % pool.len()].clone();
+    if unique {
+        e.id = format!("bench-{i}");
+    }
+    e
+}
+
 fn pb_event(i: usize) -> pb::Event {
     let e = synthetic::event(i);
     pb::Event {
@@ -202,8 +218,17 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         }),
     };
     println!(
-        "concurrency {}, connections {}, {} s per RPC, {} brands x {} themes",
-        args.concurrency, args.connections, args.seconds, args.brands, args.themes
+        "concurrency {}, connections {}, {} s per RPC, {} brands x {} themes, {}",
+        args.concurrency,
+        args.connections,
+        args.seconds,
+        args.brands,
+        args.themes,
+        if args.unique_events {
+            "a new event per Score/ScoreStream request"
+        } else {
+            "Score/ScoreStream cycle through 16 events"
+        }
     );
     let mut health_rps = None;
     for rpc in runs {
@@ -293,7 +318,7 @@ async fn unary(args: &BenchArgs, channels: &[Channel], rpc: Rpc) -> Outcome {
             events.clone(),
             batch.clone(),
         );
-        let (max, brands) = (args.max_requests, args.brands);
+        let (max, brands, unique) = (args.max_requests, args.brands, args.unique_events);
         tasks.push(tokio::spawn(async move {
             let mut health = HealthClient::new(channel.clone());
             let mut scoring =
@@ -317,7 +342,7 @@ async fn unary(args: &BenchArgs, channels: &[Channel], rpc: Rpc) -> Outcome {
                     _ => scoring
                         .score(pb::ScoreRequest {
                             request_id: String::new(),
-                            event: Some(events[i % events.len()].clone()),
+                            event: Some(event_for(&events, i, unique)),
                             brand_id: brand_id((i * 7 + t) % brands),
                             now,
                             log_decision: false,
@@ -362,6 +387,7 @@ async fn stream(args: &BenchArgs, channels: &[Channel]) -> Outcome {
     let mut tasks = Vec::new();
     for (c, channel) in channels.iter().enumerate() {
         let (events, errors, brands) = (events.clone(), errors.clone(), args.brands);
+        let unique = args.unique_events;
         let channel = channel.clone();
         tasks.push(tokio::spawn(async move {
             let window = Arc::new(Semaphore::new(per_conn));
@@ -385,7 +411,7 @@ async fn stream(args: &BenchArgs, channels: &[Channel]) -> Outcome {
                             .store(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
                         let req = pb::ScoreStreamRequest {
                             request_id: seq.to_string(),
-                            event: Some(events[i % events.len()].clone()),
+                            event: Some(event_for(&events, i, unique)),
                             brand_id: brand_id((i * 7 + c) % brands),
                             now,
                             log_decision: false,

@@ -59,8 +59,13 @@ impl ScoringApi {
 }
 
 fn digest(event: &pb::Event) -> String {
-    let bytes = event.encode_to_vec();
-    Sha256::digest(&bytes)
+    digest_of(&event.encode_to_vec())
+}
+
+/// Hex SHA-256 of an event's encoding: what the decision log keeps instead
+/// of the event's text.
+fn digest_of(encoded: &[u8]) -> String {
+    Sha256::digest(encoded)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -95,12 +100,16 @@ async fn score_request(
 ) -> Result<pb::Assessment, Error> {
     validate_brand_id(brand_id, "brand_id")?;
     let now = now_or(now)?;
-    let domain = event_or(event, "event")?;
-    let analysed = analyse(&domain);
-    let assessment = scorer.assess_one(&domain, &analysed, brand_id, now).await?;
-    let scored = scorer.finish(assessment, request_id, log, || {
-        event.map(digest).unwrap_or_default()
-    });
+    let event = event.ok_or_else(|| Error::invalid("event", "must be set"))?;
+    // The encoding keys the analysis cache and is what the log digests.
+    let encoded = event.encode_to_vec();
+    let analysed = scorer.analysis(&encoded, || {
+        event_in(event).map_err(|v| Error::from(v.within("event")))
+    })?;
+    let assessment = scorer
+        .assess_one(&analysed.event, &analysed, brand_id, now)
+        .await?;
+    let scored = scorer.finish(assessment, request_id, log, || digest_of(&encoded));
     Ok(scored_out(scored, request_id))
 }
 

@@ -98,6 +98,56 @@ async fn same_request_same_assessment_except_decision_id() {
     app.stop().await;
 }
 
+/// One event scored for several brands is analysed once; an edited event
+/// is analysed again; and what the cache serves is exactly what a server
+/// without it computes.
+#[tokio::test]
+async fn repeated_events_reuse_their_analysis_without_changing_answers() {
+    use std::sync::atomic::Ordering::Relaxed;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = kairos::config::ServeConfig::for_tests(dir.path().to_path_buf());
+    config.event_cache_mb = 0;
+    let mut uncached = crate::helpers::spawn_app_with(config).await;
+    let mut app = spawn_app().await;
+    for a in [&mut app, &mut uncached] {
+        a.upsert(cookie_brand("crumbly"), None).await.unwrap();
+        a.upsert(cookie_brand("crunchy"), None).await.unwrap();
+    }
+    let now = "2026-02-03T20:40:00Z";
+    let moment = blackout_moment("ev-1", "2026-02-03T20:38:00Z");
+    let mut edited = moment.clone();
+    edited.text.push_str(" Crumbs everywhere.");
+    let calls = [
+        (moment.clone(), "crumbly"),
+        (moment.clone(), "crunchy"),
+        (moment, "crumbly"),
+        (edited, "crumbly"),
+    ];
+    for (event, brand) in calls {
+        let mut answers = Vec::new();
+        for a in [&mut app, &mut uncached] {
+            let mut got = a
+                .scoring
+                .score(score_req(event.clone(), brand, now))
+                .await
+                .unwrap()
+                .into_inner()
+                .assessment
+                .unwrap();
+            got.decision_id.clear();
+            answers.push(got);
+        }
+        assert_eq!(answers[0], answers[1], "{brand}: {}", event.text);
+    }
+    assert_eq!(app.metrics.event_analyses.load(Relaxed), 2);
+    assert_eq!(app.metrics.event_analyses_reused.load(Relaxed), 2);
+    assert_eq!(uncached.metrics.event_analyses.load(Relaxed), 4);
+    assert_eq!(uncached.metrics.event_analyses_reused.load(Relaxed), 0);
+    app.stop().await;
+    uncached.stop().await;
+}
+
 #[tokio::test]
 async fn a_profile_write_changes_the_next_score() {
     let mut app = spawn_app().await;
