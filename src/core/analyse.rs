@@ -378,13 +378,15 @@ fn without_tags(post: &str) -> String {
 /// Whether a word is profanity with letters starred out ("f***ing",
 /// "sh*t"): writers mask exactly the words they know are obscene.
 fn masked_profanity(text: &str) -> bool {
-    text.split_whitespace().any(|w| {
-        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '*');
-        w.len() >= 3
-            && w.starts_with(|c: char| c.is_ascii_alphabetic())
-            && w.contains('*')
-            && w.chars().all(|c| c.is_ascii_alphabetic() || c == '*')
-    })
+    // Nearly no text has a star: skip the word scan (9% of analyse).
+    text.contains('*')
+        && text.split_whitespace().any(|w| {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '*');
+            w.len() >= 3
+                && w.starts_with(|c: char| c.is_ascii_alphabetic())
+                && w.contains('*')
+                && w.chars().all(|c| c.is_ascii_alphabetic() || c == '*')
+        })
 }
 
 fn is_benign(idx: usize) -> bool {
