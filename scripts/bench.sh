@@ -34,6 +34,9 @@ start_server
     --concurrency 64 --connections 1 --seconds "$SECONDS_PER_RPC"
 "$BIN" bench --server "http://$ADDR" --brands "$BRANDS" --rpc all \
     --concurrency 64 --connections 4 --seconds "$SECONDS_PER_RPC"
+echo "-- every Score request a new event (the analysis cache never hits)"
+"$BIN" bench --server "http://$ADDR" --brands "$BRANDS" --rpc score --unique-events \
+    --concurrency 64 --connections 1 --seconds "$SECONDS_PER_RPC"
 
 if command -v h2load >/dev/null; then
     echo "== h2load (unary, one connection, 64 streams)"
@@ -45,6 +48,14 @@ if command -v h2load >/dev/null; then
         h2load -c 1 -m 64 -D "$SECONDS_PER_RPC" -H 'content-type: application/grpc' -H 'te: trailers' \
             -d "$DATA/$body" "http://$ADDR/$path" | grep -E "^(finished in|requests:|status codes:|traffic:|time for request:)"
     done
+    # h2load repeats one body, so every Score above reused the event's
+    # analysis; without the cache every request analyses it.
+    kill $SERVER; wait $SERVER 2>/dev/null || true
+    start_server --event-cache-mb 0
+    echo "-- kairos.v1.ScoringService/Score, server with --event-cache-mb 0"
+    h2load -c 1 -m 64 -D "$SECONDS_PER_RPC" -H 'content-type: application/grpc' -H 'te: trailers' \
+        -d "$DATA/score.bin" "http://$ADDR/kairos.v1.ScoringService/Score" \
+        | grep -E "^(finished in|requests:|status codes:|traffic:|time for request:)"
 else
     echo "== h2load not installed (apt-get install nghttp2-client); skipped"
 fi
