@@ -74,9 +74,22 @@ fn unit(x: f64) -> f64 {
     }
 }
 
-/// 1 − Π(1 − eᵢ): more evidence approaches 1 and never passes it.
-fn saturate(parts: impl Iterator<Item = f64>) -> f64 {
-    unit(1.0 - parts.fold(1.0, |acc, e| acc * (1.0 - unit(e))))
+/// 1 − Π(1 − eᵢ): more evidence approaches 1 and never passes it. Kept
+/// as the running product, so no list of the parts is needed.
+struct Saturate(f64);
+
+impl Saturate {
+    fn new() -> Self {
+        Self(1.0)
+    }
+
+    fn push(&mut self, e: f64) {
+        self.0 *= 1.0 - unit(e);
+    }
+
+    fn value(&self) -> f64 {
+        unit(1.0 - self.0)
+    }
 }
 
 fn fmt_duration(secs: f64) -> String {
@@ -199,6 +212,11 @@ fn collect_hits(ev: &AnalysedEvent, p: &CompiledProfile) -> Hits {
                     e.1 = src;
                 }
             } else {
+                // Themes come in numbers when they come at all: one
+                // allocation instead of growing through 4 and 8.
+                if h.themes.is_empty() {
+                    h.themes.reserve(16);
+                }
                 h.themes.push((i, src))
             }
         }
@@ -311,7 +329,9 @@ pub fn assess(
     let e = &ev.event;
     let prof = &p.stored.profile;
     let th = p.thresholds;
-    let mut rs = Reasons(Vec::with_capacity(32));
+    // Forty: the list becomes the answer's in place, and 40 weighted
+    // reasons are exactly 48 bare ones, so that needs no reallocation.
+    let mut rs = Reasons(Vec::with_capacity(40));
     let addressed = e.addressed_to_brand || e.kind == EventKind::DirectMessage;
     let mode = mode_for(e.kind, addressed);
     let care = mode == EngagementMode::CustomerCare;
@@ -319,7 +339,7 @@ pub fn assess(
     let named_in_event = !hits.names.is_empty();
 
     // ---- relevance
-    let mut evidence: Vec<f64> = Vec::with_capacity(8);
+    let mut evidence = Saturate::new();
     let mut entity_collision = None;
     // The brand's name is also an entity of the story: either the story is
     // about the brand, or a namesake is at its centre. Decided below.
@@ -468,7 +488,7 @@ pub fn assess(
             );
         }
     }
-    let relevance = saturate(evidence.iter().copied());
+    let relevance = evidence.value();
 
     // ---- timing
     let latency = p.latency(mode);
@@ -623,7 +643,7 @@ pub fn assess(
     }
 
     // ---- risk
-    let mut risks: Vec<f64> = Vec::with_capacity(8);
+    let mut risks = Saturate::new();
     let mut hard = false;
     let mut review_cap = false;
     let mut listen_cap = false;
@@ -641,7 +661,7 @@ pub fn assess(
     let mut death_like = false;
     for d in &ev.sensitive {
         let tol = p.tolerance(d.category);
-        let mut detail = String::with_capacity(64 + d.term.len());
+        let mut detail = String::with_capacity(96 + d.term.len());
         detail.push_str(category_name(d.category));
         detail.push_str(" (");
         detail.push_str(d.level.name());
@@ -686,13 +706,10 @@ pub fn assess(
             }
             risk(&mut rs, w, ReasonCode::SensitiveContext, r, detail);
         } else {
-            risk(
-                &mut rs,
-                Weight::Note,
-                ReasonCode::SensitiveContext,
-                0.05,
-                format!("{detail}, within the brand's tolerance"),
-            );
+            risk(&mut rs, Weight::Note, ReasonCode::SensitiveContext, 0.05, {
+                detail.push_str(", within the brand's tolerance");
+                detail
+            });
         }
     }
     if let Some((name, f)) = &ev.anniversary {
@@ -1192,7 +1209,7 @@ pub fn assess(
     if quiet {
         risks.push(0.2);
     }
-    let mut risk_v = saturate(risks.iter().copied());
+    let mut risk_v = risks.value();
     if addressed {
         risk_v *= 0.85;
     }
@@ -1338,22 +1355,18 @@ pub fn assess(
         confidence -= 0.2;
     }
 
-    // A stable sort of small keys, then one move of each reason: sorting
-    // the reasons themselves shifts whole structs around.
-    let mut keys: Vec<(Weight, f64, usize)> =
-        rs.0.iter()
-            .enumerate()
-            .map(|(i, (w, r))| (*w, r.contribution.abs(), i))
-            .collect();
-    keys.sort_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then(b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal))
+    // Stable: equal keys keep the order the reasons were found in. The
+    // list is short, and sorting it in place then dropping the weights
+    // reuses its allocation for the answer.
+    rs.0.sort_by(|(wa, a), (wb, b)| {
+        wb.cmp(wa).then(
+            b.contribution
+                .abs()
+                .partial_cmp(&a.contribution.abs())
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
     });
-    let mut slots: Vec<Option<Reason>> = rs.0.into_iter().map(|(_, r)| Some(r)).collect();
-    let reasons: Vec<Reason> = keys
-        .iter()
-        .filter_map(|(_, _, i)| slots.get_mut(*i).and_then(Option::take))
-        .collect();
+    let reasons: Vec<Reason> = rs.0.into_iter().map(|(_, r)| r).collect();
 
     Assessment {
         event_id: e.id.clone(),
