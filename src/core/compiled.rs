@@ -1,6 +1,7 @@
 //! A brand profile compiled into the form the scoring core needs. Built
 //! once per profile version and kept in the cache.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
@@ -140,11 +141,12 @@ pub struct CompiledProfile {
     pub(crate) glued: GluedSet,
     pub(crate) glued_terms: Vec<Term>,
     pub(crate) names: Vec<String>,
-    /// `theme "term" (weight 0.80) in the ` per theme, and the same for
-    /// topics (`affinity`): reason details are built per assessment, the
-    /// quoted term and its rounded weight only once.
-    pub(crate) theme_details: Vec<String>,
-    pub(crate) topic_details: Vec<String>,
+    /// `theme "term" (weight 0.80) in the text` per theme, and the same
+    /// for topics (`affinity`): the reason for a match in the event's text,
+    /// shared by every assessment; a match elsewhere puts its own place
+    /// after the part before "text".
+    pub(crate) theme_details: Vec<Arc<str>>,
+    pub(crate) topic_details: Vec<Arc<str>>,
     pub(crate) tz: TimeZone,
     pub(crate) quiet: Vec<LocalWindow>,
     pub thresholds: Thresholds,
@@ -290,15 +292,15 @@ impl CompiledProfile {
         let thresholds = Thresholds::for_appetite(p.risk_appetite);
 
         let detail = |what: &str, t: &str, label: &str, w: f64| {
-            let mut d = String::with_capacity(what.len() + t.len() + label.len() + 16);
+            let mut d = String::with_capacity(what.len() + t.len() + label.len() + 20);
             d.push_str(what);
             push_debug_str(&mut d, t);
             d.push_str(" (");
             d.push_str(label);
             d.push(' ');
             push_fixed(&mut d, w, 2);
-            d.push_str(") in the ");
-            d
+            d.push_str(") in the text");
+            Arc::<str>::from(d)
         };
         let theme_details = p
             .themes

@@ -1,5 +1,7 @@
 //! Domain types shared by every layer. Plain data: no protobuf, no I/O.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -299,7 +301,80 @@ pub struct Reason {
     /// Signed contribution to the factor.
     pub contribution: f64,
     /// Names the evidence: the matched term, category, local hour, age.
-    pub detail: String,
+    pub detail: Detail,
+}
+
+/// A reason's text, read as a `str`. Most are written per assessment; the
+/// commonest, a profile theme found in the event's text, reads the same in
+/// every assessment of that profile, so the compiled profile writes it once
+/// and the assessments share it instead of each allocating a copy.
+#[derive(Clone)]
+pub enum Detail {
+    Owned(String),
+    Shared(Arc<str>),
+}
+
+impl Detail {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Detail::Owned(s) => s,
+            Detail::Shared(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for Detail {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<String> for Detail {
+    fn from(s: String) -> Self {
+        Detail::Owned(s)
+    }
+}
+
+impl From<&str> for Detail {
+    fn from(s: &str) -> Self {
+        Detail::Owned(s.to_owned())
+    }
+}
+
+/// Equal when the texts are, however each is held.
+impl PartialEq for Detail {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Detail {}
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// As the text itself: a reason prints as it did when this was a `String`.
+impl fmt::Debug for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for Detail {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Detail {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Detail::Owned)
+    }
 }
 
 /// The pure part of an assessment: everything but the server-generated

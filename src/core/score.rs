@@ -1,6 +1,7 @@
 //! Stage two: one analysed event against one compiled profile. Cheap by
 //! design: the heavy text work happened in `analyse` and `compile`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
@@ -10,7 +11,7 @@ use super::analyse::{AnalysedEvent, Source, TrendPhase, push_debug_str, push_fix
 use super::compiled::{CompiledProfile, Term, exceeds};
 use super::lexicon::{Level, category_name};
 use super::model::{
-    Assessment, BlackoutScope, Decision, EngagementMode, EventKind, Factor, Guardrails,
+    Assessment, BlackoutScope, Decision, Detail, EngagementMode, EventKind, Factor, Guardrails,
     LocalWindow, Reason, ReasonCode, SensitiveCategory,
 };
 use super::text::{Form, pattern};
@@ -35,7 +36,7 @@ impl Reasons {
         code: ReasonCode,
         factor: Factor,
         contribution: f64,
-        detail: String,
+        detail: impl Into<Detail>,
     ) {
         let contribution = if contribution.is_finite() {
             contribution
@@ -48,7 +49,7 @@ impl Reasons {
                 code,
                 factor,
                 contribution,
-                detail,
+                detail: detail.into(),
             },
         ));
     }
@@ -351,7 +352,7 @@ pub fn assess(
             ReasonCode::DirectMention,
             Factor::Relevance,
             0.95,
-            "addressed to the brand".into(),
+            "addressed to the brand",
         );
     } else if let Some((t, src)) = hits.names.first() {
         let name = p.term_text(*t);
@@ -976,7 +977,7 @@ pub fn assess(
             ReasonCode::Solicited,
             Factor::Risk,
             -0.15,
-            "the author addressed the brand".into(),
+            "the author addressed the brand",
         );
     } else {
         let r = match e.kind {
@@ -1227,7 +1228,7 @@ pub fn assess(
             ReasonCode::LowConfidence,
             Factor::Decision,
             -0.2,
-            "trend without sample posts or text: what is said under it is unknown".into(),
+            "trend without sample posts or text: what is said under it is unknown",
         );
     }
 
@@ -1389,14 +1390,21 @@ pub fn assess(
 
 /// Whether an entity and a brand term name the same thing: equal, or the
 /// entity's first part before a comma ("Aurora, Colorado" → Aurora).
-/// A match's reason text: the term's part, built once at compile time, and
-/// where in the event it was found.
-fn matched_detail(prefixes: &[String], i: usize, src: Source) -> String {
-    let prefix = prefixes.get(i).map(String::as_str).unwrap_or("");
+/// A match's reason text. The compiled profile holds each term's text as
+/// found in the event's text, shared as it is; found elsewhere, the part
+/// before "text" leads a new one.
+fn matched_detail(in_text: &[Arc<str>], i: usize, src: Source) -> Detail {
+    let shared = in_text.get(i);
+    if src == Source::Text
+        && let Some(d) = shared
+    {
+        return Detail::Shared(Arc::clone(d));
+    }
+    let prefix = shared.and_then(|d| d.strip_suffix("text")).unwrap_or("");
     let mut detail = String::with_capacity(prefix.len() + 16);
     detail.push_str(prefix);
     src.push_describe(&mut detail);
-    detail
+    Detail::Owned(detail)
 }
 
 fn names_same(entity: &str, term: &str) -> bool {

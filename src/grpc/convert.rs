@@ -514,7 +514,7 @@ pub fn assessment_out(
                 code: reason_code_out(r.code) as i32,
                 factor: factor_out(r.factor) as i32,
                 contribution: r.contribution,
-                detail: r.detail.clone(),
+                detail: r.detail.as_str().to_owned(),
             })
             .collect(),
         profile_version: a.profile_version,
