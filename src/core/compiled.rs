@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::analyse::{push_debug_str, push_fixed};
@@ -148,12 +149,62 @@ pub struct CompiledProfile {
     pub(crate) theme_details: Vec<Arc<str>>,
     pub(crate) topic_details: Vec<Arc<str>>,
     pub(crate) tz: TimeZone,
+    pub(crate) offsets: Offsets,
     pub(crate) quiet: Vec<LocalWindow>,
     pub thresholds: Thresholds,
     pub(crate) tolerance: [RiskLevel; 12],
     pub(crate) latency: [Duration; 5],
     pub(crate) half_life: [Duration; 10],
     pub(crate) embedding_norm: f64,
+}
+
+/// The UTC offsets of a zone over a few years, so that the local time of a
+/// moment is a search of a short table: past a zone's last listed
+/// transition (that is, today) jiff works out the year's daylight-saving
+/// dates from the zone's rule on every call.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Offsets {
+    /// `(second, offset)`: from that Unix second on, until the next entry,
+    /// local time is UTC plus `offset` seconds. Ascending.
+    spans: Vec<(i64, i32)>,
+    /// The table covers `spans[0].0 .. until`.
+    until: i64,
+}
+
+impl Offsets {
+    /// From a year before `around` to three years after it. A profile is
+    /// compiled anew when it changes, so `around` is its last update, and
+    /// the moments it is scored for are mostly near that or later.
+    pub(crate) fn new(tz: &TimeZone, around: Timestamp) -> Self {
+        const YEAR: i64 = 366 * 86_400;
+        let at = around.as_second();
+        let (from, until) = (at.saturating_sub(YEAR), at.saturating_add(3 * YEAR));
+        let Ok(start) = Timestamp::from_second(from) else {
+            return Self::default();
+        };
+        let mut spans = vec![(from, tz.to_offset(start).seconds())];
+        for t in tz.following(start) {
+            let second = t.timestamp().as_second();
+            if second >= until {
+                break;
+            }
+            if second > from {
+                spans.push((second, t.offset().seconds()));
+            }
+        }
+        Self { spans, until }
+    }
+
+    /// The offset at Unix second `second`, if the table covers it.
+    pub(crate) fn get(&self, second: i64) -> Option<i32> {
+        if second >= self.until {
+            return None;
+        }
+        let i = self.spans.partition_point(|s| s.0 <= second);
+        i.checked_sub(1)
+            .and_then(|i| self.spans.get(i))
+            .map(|s| s.1)
+    }
 }
 
 pub(crate) fn mode_index(m: EngagementMode) -> usize {
@@ -251,6 +302,7 @@ impl CompiledProfile {
         } else {
             TimeZone::get(&p.audience_time_zone).unwrap_or(TimeZone::UTC)
         };
+        let offsets = Offsets::new(&tz, stored.updated_at);
         let quiet = if p.quiet_hours.is_empty() {
             vec![DEFAULT_QUIET]
         } else {
@@ -323,6 +375,7 @@ impl CompiledProfile {
             glued_terms,
             names,
             tz,
+            offsets,
             quiet,
             thresholds,
             tolerance,

@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
 use super::analyse::{AnalysedEvent, Source, TrendPhase, push_debug_str, push_fixed};
-use super::compiled::{CompiledProfile, Term, exceeds};
+use super::compiled::{CompiledProfile, Offsets, Term, exceeds};
 use super::lexicon::{Level, category_name};
 use super::model::{
     Assessment, BlackoutScope, Decision, Detail, EngagementMode, EventKind, Factor, Guardrails,
@@ -149,9 +149,15 @@ fn secs_between(a: Timestamp, b: Timestamp) -> f64 {
     b.duration_since(a).as_secs_f64()
 }
 
-fn minute_of_day(ts: Timestamp, tz: &TimeZone) -> u32 {
-    let z = tz.to_datetime(ts);
-    (z.hour() as u32) * 60 + z.minute() as u32
+/// Minute of the local day at `ts` in `tz`; `table` holds the offsets of
+/// `tz` for some years, where it has them.
+fn minute_of_day(ts: Timestamp, tz: &TimeZone, table: Option<&Offsets>) -> u32 {
+    // Whole seconds rounded down, as civil time counts them.
+    let second = ts.as_second() - i64::from(ts.subsec_nanosecond() < 0);
+    let offset = table
+        .and_then(|t| t.get(second))
+        .unwrap_or_else(|| tz.to_offset(ts).seconds());
+    (second.saturating_add(i64::from(offset)).rem_euclid(86_400) / 60) as u32
 }
 
 /// `{:?}` of a mode, without the formatter.
@@ -496,6 +502,11 @@ pub fn assess(
     let publish = add(now, latency);
     // Resolved once in `analyse`: an empty or unknown zone is the brand's.
     let tz = ev.audience_tz.as_ref().unwrap_or(&p.tz);
+    // The profile's table is for its own zone: the event's zone is that one
+    // when the event names none or the same (comparing the names is
+    // cheaper than comparing the zones).
+    let table = (ev.audience_tz.is_none() || e.audience_time_zone == prof.audience_time_zone)
+        .then_some(&p.offsets);
     let zone_name = if !e.audience_time_zone.is_empty() {
         e.audience_time_zone.as_str()
     } else if !prof.audience_time_zone.is_empty() {
@@ -518,15 +529,15 @@ pub fn assess(
     } else {
         publish
     };
-    let start_min = minute_of_day(start, tz);
+    let start_min = minute_of_day(start, tz, table);
+    let publish_min = minute_of_day(publish, tz, table);
     let span_min = secs_between(start, publish) / 60.0;
     let (wf, wf_at, window, in_quiet) = if care {
-        (1.0, minute_of_day(publish, tz), None, false)
+        (1.0, publish_min, None, false)
     } else {
         worst_window(p, start_min, span_min)
     };
     let timing = unit(fresh_pub * wf);
-    let publish_min = minute_of_day(publish, tz);
     match ev.trend {
         TrendPhase::Rising(r) => rs.add(
             Weight::Note,
@@ -1454,4 +1465,75 @@ fn blackout_term_matches(ev: &AnalysedEvent, term: &str) -> bool {
     ev.main.contains_pattern(&p)
         || ev.samples.contains_pattern(&p)
         || ev.topics.contains_pattern(&p)
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::tz::TimeZone;
+    use jiff::{SignedDuration, Timestamp};
+
+    use super::{Offsets, minute_of_day};
+
+    /// The minute jiff's civil time gives.
+    fn civil_minute(ts: Timestamp, tz: &TimeZone) -> u32 {
+        let z = tz.to_datetime(ts);
+        (z.hour() as u32) * 60 + z.minute() as u32
+    }
+
+    /// The table agrees with the zone's rules at and around every
+    /// transition it holds, across its years and outside them, and for
+    /// moments before 1970 with fractions of a second.
+    #[test]
+    fn local_minutes_from_the_offset_table_are_the_zones_own() {
+        let around = Timestamp::from_second(1_770_150_000).unwrap();
+        let zones = [
+            "America/New_York",
+            "Europe/London",
+            "Australia/Lord_Howe",
+            "Asia/Kathmandu",
+            "America/Sao_Paulo",
+            "Pacific/Chatham",
+            "Africa/Casablanca",
+            "UTC",
+        ];
+        for name in zones {
+            let tz = TimeZone::get(name).unwrap();
+            let table = Offsets::new(&tz, around);
+            let mut probes: Vec<i64> = Vec::new();
+            let mut t = around.as_second() - 2 * 366 * 86_400;
+            while t < around.as_second() + 5 * 366 * 86_400 {
+                probes.push(t);
+                t += 6 * 86_400 + 3_607;
+            }
+            for tr in tz
+                .following(Timestamp::from_second(probes[0]).unwrap())
+                .take(20)
+            {
+                let s = tr.timestamp().as_second();
+                probes.extend([s - 61, s - 1, s, s + 1, s + 59]);
+            }
+            for s in probes {
+                for nanos in [0, 1, 999_999_999] {
+                    let ts = Timestamp::new(s, nanos).unwrap();
+                    let want = civil_minute(ts, &tz);
+                    assert_eq!(minute_of_day(ts, &tz, Some(&table)), want, "{name} {ts}");
+                    assert_eq!(minute_of_day(ts, &tz, None), want, "{name} {ts}");
+                }
+            }
+            assert!(table.get(around.as_second()).is_some(), "{name}");
+        }
+        let tz = TimeZone::get("America/New_York").unwrap();
+        let early = Offsets::new(&tz, Timestamp::UNIX_EPOCH);
+        for s in [-86_400 * 200 - 1, -1, 0, 86_400 * 100 + 7] {
+            let ts = Timestamp::from_second(s)
+                .unwrap()
+                .checked_add(SignedDuration::from_millis(-250))
+                .unwrap();
+            assert_eq!(
+                minute_of_day(ts, &tz, Some(&early)),
+                civil_minute(ts, &tz),
+                "{ts}"
+            );
+        }
+    }
 }
