@@ -381,12 +381,6 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
-    fn tok_str(&self, t: &Tok) -> &str {
-        self.text
-            .get(t.start as usize..t.end as usize)
-            .unwrap_or("")
-    }
-
     /// Whether the pattern (already in stream form) occurs on word
     /// boundaries.
     pub fn contains_pattern(&self, pattern: &str) -> bool {
@@ -406,15 +400,14 @@ impl Stream {
 /// the bytes scanned per pattern set.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PhraseSet {
-    /// Hash and text of every pattern token, patterns concatenated; the
-    /// texts live in one buffer (`words[i]` is a byte range of `text`) so a
-    /// profile's verification touches one allocation, not one per word.
-    hashes: Vec<u64>,
-    words: Vec<(u32, u32)>,
+    /// `(hash, start, end)` of every pattern token, patterns concatenated:
+    /// a token's hash and its text's byte range in `text` side by side, and
+    /// the texts in one buffer, so verifying a match touches few cache
+    /// lines of a profile that is rarely still in cache.
+    words: Vec<(u64, u32, u32)>,
     text: String,
-    /// Range of each pattern's tokens in `hashes`/`words`.
-    spans: Vec<(u32, u32)>,
-    /// Pattern ids (ascending) by the hash of their first token.
+    /// Patterns (ascending ids, with their ranges in `words`) by the hash
+    /// of their first token.
     by_first: FirstIndex,
     /// A 1024-bit filter of first-token hashes: most event tokens start
     /// no pattern, and the filter (two cache lines) says so without a probe
@@ -432,18 +425,27 @@ fn bloom_bit(h: u64) -> (usize, u64) {
     ((b >> 6) & (BLOOM_WORDS - 1), 1u64 << (b & 63))
 }
 
-/// Open-addressing table from a token hash to a run of pattern ids: the
+/// A pattern as the index lists it: its id and its tokens' range in
+/// [`PhraseSet::words`].
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    id: u32,
+    start: u32,
+    end: u32,
+}
+
+/// Open-addressing table from a token hash to a run of patterns: the
 /// lookup runs once per event token per brand, so it is kept to a masked
 /// index and a short linear probe over one flat array.
 #[derive(Debug, Clone, Default)]
 struct FirstIndex {
     /// `(hash, start, len)` into `ids`; `len == 0` marks an empty slot.
     slots: Vec<(u64, u32, u32)>,
-    ids: Vec<u32>,
+    ids: Vec<Entry>,
 }
 
 impl FirstIndex {
-    fn build(mut pairs: Vec<(u64, u32)>) -> Self {
+    fn build(mut pairs: Vec<(u64, Entry)>) -> Self {
         if pairs.is_empty() {
             return Self::default();
         }
@@ -476,7 +478,7 @@ impl FirstIndex {
     }
 
     #[inline]
-    fn get(&self, h: u64) -> &[u32] {
+    fn get(&self, h: u64) -> &[Entry] {
         let mask = self.slots.len().wrapping_sub(1);
         let mut at = (h as usize) & mask;
         while let Some(&(sh, start, len)) = self.slots.get(at) {
@@ -502,17 +504,20 @@ impl PhraseSet {
         let mut set = Self::default();
         let mut firsts = Vec::with_capacity(patterns.len());
         for (id, toks) in patterns.iter().enumerate() {
-            let a = set.hashes.len() as u32;
+            let a = set.words.len() as u32;
             for t in toks {
                 let t = t.as_ref();
-                set.hashes.push(hash_str(t));
                 let start = set.text.len() as u32;
                 set.text.push_str(t);
-                set.words.push((start, set.text.len() as u32));
+                set.words.push((hash_str(t), start, set.text.len() as u32));
             }
-            set.spans.push((a, set.hashes.len() as u32));
-            if let Some(&h) = set.hashes.get(a as usize) {
-                firsts.push((h, id as u32));
+            if let Some(&(h, _, _)) = set.words.get(a as usize) {
+                let entry = Entry {
+                    id: id as u32,
+                    start: a,
+                    end: set.words.len() as u32,
+                };
+                firsts.push((h, entry));
                 let (w, bit) = bloom_bit(h);
                 if let Some(x) = set.bloom.get_mut(w) {
                     *x |= bit;
@@ -531,32 +536,27 @@ impl PhraseSet {
         self.bloom.get(w).is_some_and(|x| x & bit != 0)
     }
 
-    /// Whether pattern `id` occurs at token `k` of `s`, within one segment.
-    fn matches_at(&self, id: u32, s: &Stream, k: usize) -> Option<usize> {
-        let (a, b) = *self.spans.get(id as usize)?;
-        let (a, b) = (a as usize, b as usize);
-        let n = b - a;
+    /// Whether pattern `e` occurs at token `k` of `s`, within one segment.
+    fn matches_at(&self, e: Entry, s: &Stream, k: usize) -> Option<usize> {
+        let words = self.words.get(e.start as usize..e.end as usize)?;
+        let n = words.len();
         let toks = s.toks.get(k..k + n)?;
         let seg = toks.first()?.seg;
-        let hashes = self.hashes.get(a..b)?;
         if !toks
             .iter()
-            .zip(hashes)
-            .all(|(t, h)| t.seg == seg && t.hash == *h)
+            .zip(words)
+            .all(|(t, w)| t.seg == seg && t.hash == w.0)
         {
             return None;
         }
         // Equal hashes are almost surely equal words; the words decide.
-        let words = self.words.get(a..b)?;
+        // Stream tokens are whole characters, so bytes compare as the str.
+        let (text, stream) = (self.text.as_bytes(), s.text.as_bytes());
         toks.iter()
             .zip(words)
-            .all(|(t, &(ws, we))| {
-                s.tok_str(t).as_bytes()
-                    == self
-                        .text
-                        .as_bytes()
-                        .get(ws as usize..we as usize)
-                        .unwrap_or(&[])
+            .all(|(t, &(_, ws, we))| {
+                stream.get(t.start as usize..t.end as usize).unwrap_or(&[])
+                    == text.get(ws as usize..we as usize).unwrap_or(&[])
             })
             .then_some(n)
     }
@@ -574,11 +574,11 @@ impl PhraseSet {
                 continue;
             }
             let mut best: Option<(usize, u32)> = None;
-            for &id in self.by_first.get(t.hash) {
-                if let Some(n) = self.matches_at(id, s, k)
+            for &e in self.by_first.get(t.hash) {
+                if let Some(n) = self.matches_at(e, s, k)
                     && best.is_none_or(|(bn, _)| n > bn)
                 {
-                    best = Some((n, id));
+                    best = Some((n, e.id));
                 }
             }
             match best {
@@ -603,9 +603,9 @@ impl PhraseSet {
             if !self.may_start(t.hash) {
                 continue;
             }
-            for &id in self.by_first.get(t.hash) {
-                if let Some(n) = self.matches_at(id, s, k) {
-                    out.push((id as usize, k, n));
+            for &e in self.by_first.get(t.hash) {
+                if let Some(n) = self.matches_at(e, s, k) {
+                    out.push((e.id as usize, k, n));
                 }
             }
         }
