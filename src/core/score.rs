@@ -522,7 +522,10 @@ pub fn assess(
     };
     let age_pub = secs_between(e.occurred_at, publish).max(0.0);
     let age_now = secs_between(e.occurred_at, now).max(0.0);
-    let fresh = |age: f64| unit(0.5f64.powf(age / half));
+    // 0.5^x written as 2^-x: optimised builds turn powf(0.5, x) into
+    // exp2(-x), which can differ from pow in the last bit, so debug test
+    // runs and the release binary would not give identical assessments.
+    let fresh = |age: f64| unit((-(age / half)).exp2());
     let fresh_pub = fresh(age_pub);
     let start = if e.occurred_at < publish {
         e.occurred_at
