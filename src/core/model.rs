@@ -321,6 +321,14 @@ impl Detail {
             Detail::Shared(s) => s,
         }
     }
+
+    /// The text as an owned `String`, without a copy when it already is one.
+    pub fn into_string(self) -> String {
+        match self {
+            Detail::Owned(s) => s,
+            Detail::Shared(s) => s.as_ref().to_owned(),
+        }
+    }
 }
 
 impl std::ops::Deref for Detail {

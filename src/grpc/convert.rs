@@ -488,16 +488,14 @@ fn reason_code_out(c: m::ReasonCode) -> pb::ReasonCode {
 
 /// The wire form of an assessment; `decision_id` and `request_id` are the
 /// server's and the caller's, everything else comes from the core.
-pub fn assessment_out(
-    a: &m::Assessment,
-    decision_id: String,
-    request_id: String,
-) -> pb::Assessment {
+/// Takes the assessment by value: its strings move into the message
+/// instead of being copied (a ScoreBatch answer builds thousands).
+pub fn assessment_out(a: m::Assessment, decision_id: String, request_id: String) -> pb::Assessment {
     pb::Assessment {
         decision_id,
         request_id,
-        event_id: a.event_id.clone(),
-        brand_id: a.brand_id.clone(),
+        event_id: a.event_id,
+        brand_id: a.brand_id,
         relevance: a.relevance,
         timing: a.timing,
         intrusiveness_risk: a.intrusiveness_risk,
@@ -509,16 +507,16 @@ pub fn assessment_out(
         confidence: a.confidence,
         reasons: a
             .reasons
-            .iter()
+            .into_iter()
             .map(|r| pb::Reason {
                 code: reason_code_out(r.code) as i32,
                 factor: factor_out(r.factor) as i32,
                 contribution: r.contribution,
-                detail: r.detail.as_str().to_owned(),
+                detail: r.detail.into_string(),
             })
             .collect(),
         profile_version: a.profile_version,
-        model_version: a.model_version.clone(),
+        model_version: a.model_version,
         assessed_at: Some(timestamp_out(a.assessed_at)),
         decision_logged: false,
     }
@@ -707,13 +705,13 @@ pub fn engagement_out(e: &m::Engagement) -> pb::Engagement {
     }
 }
 
-pub fn decision_record_out(r: &m::DecisionRecord) -> pb::DecisionRecord {
-    let mut a = assessment_out(&r.assessment, r.decision_id.clone(), r.request_id.clone());
+pub fn decision_record_out(r: m::DecisionRecord) -> pb::DecisionRecord {
+    let mut a = assessment_out(r.assessment, r.decision_id, r.request_id);
     a.decision_logged = true;
     pb::DecisionRecord {
         assessment: Some(a),
         decided_at: Some(timestamp_out(r.decided_at)),
-        event_digest: r.event_digest.clone(),
+        event_digest: r.event_digest,
     }
 }
 

@@ -225,7 +225,7 @@ impl GuardrailService for GuardrailApi {
                 String::new()
             };
             Ok(pb::ListDecisionsResponse {
-                decisions: rows.iter().map(decision_record_out).collect(),
+                decisions: rows.into_iter().map(decision_record_out).collect(),
                 next_page_token,
             })
         })

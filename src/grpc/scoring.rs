@@ -84,7 +84,7 @@ fn event_or(e: Option<&pb::Event>, field: &str) -> Result<Event, Error> {
 }
 
 fn scored_out(s: Scored, request_id: &str) -> pb::Assessment {
-    let mut a = assessment_out(&s.assessment, s.decision_id, request_id.to_string());
+    let mut a = assessment_out(s.assessment, s.decision_id, request_id.to_string());
     a.decision_logged = s.logged;
     a
 }
