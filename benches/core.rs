@@ -2,6 +2,11 @@
 
 use std::hint::black_box;
 
+// The allocator the server runs with (src/main.rs), so the figures are the
+// shipped binary's: assessments allocate their reasons and strings.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use kairos::core::model::{Guardrails, StoredProfile};
 use kairos::core::{CompiledProfile, analyse, assess};
