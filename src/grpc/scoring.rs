@@ -19,7 +19,7 @@ use super::pb::scoring_service_server::ScoringService;
 use super::status::item_error;
 use crate::core::model::{Blackout, EngagementCounts, Event};
 use crate::core::validate::validate_brand_id;
-use crate::core::{AnalysedEvent, CompiledProfile, analyse};
+use crate::core::{CompiledProfile, analyse};
 use crate::error::Error;
 use crate::scoring::{Scored, Scorer};
 use crate::store::Store;
@@ -113,32 +113,55 @@ async fn score_request(
     Ok(scored_out(scored, request_id))
 }
 
-/// Work for the pure part of a batch, owned so it can move to the
-/// blocking pool.
+/// Everything a batch needs after its I/O (profiles, counts), owned so it
+/// can move to the blocking pool. Each pair is assessed, given its id and
+/// turned into its wire result in one step, so the assessment's memory is
+/// reused while still in cache and the conversion stays off the reactor.
 struct BatchWork {
-    /// None for events that failed validation (their pairs carry the error).
-    analysed: Vec<Option<AnalysedEvent>>,
-    profiles: Vec<Option<Arc<CompiledProfile>>>,
+    /// Per event: the event, or the wire error its pairs carry.
+    events: Vec<Result<Event, pb::ItemError>>,
+    event_ids: Vec<String>,
+    /// Per brand: its compiled profile, or the wire error its pairs carry.
+    profiles: Vec<Result<Arc<CompiledProfile>, pb::ItemError>>,
+    brand_ids: Vec<String>,
     counts: Vec<EngagementCounts>,
     blackouts: Vec<Blackout>,
     now: Timestamp,
+    log: bool,
+    /// One per event when the batch is logged, else empty.
+    digests: Vec<String>,
 }
 
 impl BatchWork {
-    fn run(&self, scorer: &Scorer) -> Vec<Option<crate::core::model::Assessment>> {
+    /// Results in event-major order: all brands of event 0, then event 1.
+    /// Each event is analysed once, here rather than on the reactor.
+    fn run(&self, scorer: &Scorer) -> Vec<pb::PairResult> {
         let nb = self.profiles.len();
-        let mut out = Vec::with_capacity(self.analysed.len() * nb);
-        for (ei, analysed) in self.analysed.iter().enumerate() {
+        let mut out = Vec::with_capacity(self.events.len() * nb);
+        for (ei, event) in self.events.iter().enumerate() {
+            let event = event.as_ref().map(analyse);
             for (bi, profile) in self.profiles.iter().enumerate() {
-                out.push(match (analysed, profile) {
-                    (Some(a), Some(p)) => Some(scorer.assess(
-                        a,
-                        p,
-                        &self.blackouts,
-                        self.counts[ei * nb + bi],
-                        self.now,
-                    )),
-                    _ => None,
+                let result = match (&event, profile) {
+                    (Err(err), _) => pb::pair_result::Result::Error((*err).clone()),
+                    (_, Err(err)) => pb::pair_result::Result::Error(err.clone()),
+                    (Ok(a), Ok(p)) => {
+                        let assessment = scorer.assess(
+                            a,
+                            p,
+                            &self.blackouts,
+                            self.counts[ei * nb + bi],
+                            self.now,
+                        );
+                        let scored = scorer.finish(assessment, "", self.log, || {
+                            self.digests.get(ei).cloned().unwrap_or_default()
+                        });
+                        pb::pair_result::Result::Assessment(scored_out(scored, ""))
+                    }
+                };
+                out.push(pb::PairResult {
+                    event_id: self.event_ids[ei].clone(),
+                    brand_id: self.brand_ids[bi].clone(),
+                    result: Some(result),
                 });
             }
         }
@@ -226,58 +249,31 @@ impl ScoringService for ScoringApi {
                     });
                 }
             }
-            let analysed: Vec<Option<AnalysedEvent>> = events
-                .iter()
-                .map(|e| e.as_ref().ok().map(analyse))
-                .collect();
-            let work = BatchWork {
-                analysed,
-                profiles: profiles.iter().map(|p| p.as_ref().ok().cloned()).collect(),
-                counts,
-                blackouts: self.scorer.active_blackouts(now),
-                now,
-            };
-            let assessed = if ne * nb > INLINE_PAIRS {
-                let scorer = self.scorer.clone();
-                let work = Arc::new(work);
-                tokio::task::spawn_blocking(move || work.run(&scorer))
-                    .await
-                    .map_err(|e| Error::Internal(Box::new(e)))?
-            } else {
-                work.run(&self.scorer)
-            };
-
             // One digest per event, and only when something is logged.
             let digests: Vec<String> = if self.scorer.should_log(req.log_decision) {
                 req.events.iter().map(digest).collect()
             } else {
                 Vec::new()
             };
-            let mut results = Vec::with_capacity(ne * nb);
-            let mut assessed = assessed.into_iter();
-            for (ei, e) in req.events.iter().enumerate() {
-                for (bi, brand_id) in req.brand_ids.iter().enumerate() {
-                    let a = assessed.next().flatten();
-                    let result = match (&events[ei], &profiles[bi], a) {
-                        (Err(err), _, _) => pb::pair_result::Result::Error(err.clone()),
-                        (_, Err(err), _) => pb::pair_result::Result::Error(err.clone()),
-                        (Ok(_), Ok(_), Some(a)) => {
-                            let scored = self.scorer.finish(a, "", req.log_decision, || {
-                                digests.get(ei).cloned().unwrap_or_default()
-                            });
-                            pb::pair_result::Result::Assessment(scored_out(scored, ""))
-                        }
-                        (Ok(_), Ok(_), None) => pb::pair_result::Result::Error(item_error(
-                            Error::Internal("pair was not assessed".into()),
-                        )),
-                    };
-                    results.push(pb::PairResult {
-                        event_id: e.id.clone(),
-                        brand_id: brand_id.clone(),
-                        result: Some(result),
-                    });
-                }
-            }
+            let work = BatchWork {
+                events,
+                event_ids: req.events.into_iter().map(|e| e.id).collect(),
+                profiles,
+                brand_ids: req.brand_ids,
+                counts,
+                blackouts: self.scorer.active_blackouts(now),
+                now,
+                log: req.log_decision,
+                digests,
+            };
+            let results = if ne * nb > INLINE_PAIRS {
+                let scorer = self.scorer.clone();
+                tokio::task::spawn_blocking(move || work.run(&scorer))
+                    .await
+                    .map_err(|e| Error::Internal(Box::new(e)))?
+            } else {
+                work.run(&self.scorer)
+            };
             Ok(pb::ScoreBatchResponse { results })
         })
         .await
