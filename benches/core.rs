@@ -1,4 +1,5 @@
-//! Criterion benchmarks of the pure core (see BENCHMARKS.md).
+//! Criterion benchmarks of the pure core, and of the wire encoding a
+//! ScoreBatch answer costs on each side (see BENCHMARKS.md).
 
 use std::hint::black_box;
 
@@ -10,7 +11,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use kairos::core::model::{Guardrails, StoredProfile};
 use kairos::core::{CompiledProfile, analyse, assess};
+use kairos::grpc::convert::assessment_out;
+use kairos::grpc::pb;
 use kairos::synthetic;
+use prost::Message;
 
 fn stored(i: usize, themes: usize) -> StoredProfile {
     StoredProfile {
@@ -48,6 +52,33 @@ fn benches(c: &mut Criterion) {
             }
             engage
         })
+    });
+
+    // What a ScoreBatch of one event x 1,000 brands costs beyond the core:
+    // the server turns each assessment into its wire result and encodes
+    // the answer; the client decodes it.
+    let answer = |brands: &[CompiledProfile]| {
+        let analysed = analyse(&event);
+        let results = brands
+            .iter()
+            .map(|p| pb::PairResult {
+                event_id: event.id.clone(),
+                brand_id: p.brand_id().to_string(),
+                result: Some(pb::pair_result::Result::Assessment(assessment_out(
+                    assess(&analysed, p, &guard, now),
+                    String::new(),
+                    String::new(),
+                ))),
+            })
+            .collect();
+        pb::ScoreBatchResponse { results }
+    };
+    c.bench_function("batch answer x 1000: assess, to wire, encode", |b| {
+        b.iter(|| answer(&brands).encode_to_vec())
+    });
+    let encoded = answer(&brands).encode_to_vec();
+    c.bench_function("batch answer x 1000: client decode", |b| {
+        b.iter(|| pb::ScoreBatchResponse::decode(black_box(encoded.as_slice())))
     });
 
     let s = stored(0, 200);
