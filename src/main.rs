@@ -25,12 +25,40 @@ async fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
-        Command::Import(args) => kairos::cli::import(args).await,
-        Command::Score(args) => kairos::cli::score(args).await,
-        Command::Bench(args) => kairos::cli::bench(args).await,
+        Command::Import(args) => {
+            quiet_on_closed_stdout();
+            kairos::cli::import(args).await
+        }
+        Command::Score(args) => {
+            quiet_on_closed_stdout();
+            kairos::cli::score(args).await
+        }
+        Command::Bench(args) => {
+            quiet_on_closed_stdout();
+            kairos::cli::bench(args).await
+        }
         Command::Decisions {
             command: DecisionsCommand::Export(args),
-        } => kairos::cli::export_decisions(args).await,
+        } => {
+            quiet_on_closed_stdout();
+            kairos::cli::export_decisions(args).await
+        }
+    }
+}
+
+/// Client commands print to stdout. When its reader goes away early
+/// (`kairos decisions export | head`), end the way other command-line tools
+/// do, by SIGPIPE, instead of panicking inside `println!`. The server keeps
+/// Rust's default of ignoring SIGPIPE; gRPC sockets never raise it either
+/// way, as their writes pass MSG_NOSIGNAL.
+fn quiet_on_closed_stdout() {
+    #[cfg(unix)]
+    // SAFETY: `signal` only changes the process's disposition for SIGPIPE
+    // back to the default action; no handler code is installed, so no
+    // async-signal-safety requirement arises, and no Rust state depends on
+    // SIGPIPE being ignored in the client commands.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

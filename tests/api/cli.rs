@@ -161,3 +161,41 @@ async fn metrics_endpoint_serves_prometheus_text() {
     }
     app.stop().await;
 }
+
+/// A client command whose reader goes away (`kairos ... | head`) ends
+/// quietly by SIGPIPE instead of panicking inside `println!`.
+#[tokio::test]
+async fn a_closed_stdout_ends_a_client_command_without_a_panic() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let app = spawn_app().await;
+    let server = format!("http://{}", app.addr);
+    let (status, stderr) = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kairos"))
+            .args(["bench", "--rpc", "health", "--seconds", "1", "--server"])
+            .arg(&server)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kairos");
+        // Close the only reader. Whatever the command printed before that
+        // sits in the pipe; its next line, after a second of load at the
+        // latest, meets a closed pipe.
+        drop(child.stdout.take());
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        (child.wait().unwrap(), stderr)
+    })
+    .await
+    .unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.signal(), Some(13), "ended by SIGPIPE: {status:?}");
+    app.stop().await;
+}
