@@ -336,9 +336,12 @@ pub fn assess(
     let e = &ev.event;
     let prof = &p.stored.profile;
     let th = p.thresholds;
-    // Forty: the list becomes the answer's in place, and 40 weighted
-    // reasons are exactly 48 bare ones, so that needs no reallocation.
-    let mut rs = Reasons(Vec::with_capacity(40));
+    // The list becomes the answer's in place, so its capacity is what every
+    // kept assessment (thousands in a ScoreBatch) carries. Twenty covers the
+    // usual 5-12 reasons, and 20 weighted reasons are exactly 24 bare ones:
+    // a size that is not a whole number of bare reasons would be
+    // reallocated by the in-place collect.
+    let mut rs = Reasons(Vec::with_capacity(20));
     let addressed = e.addressed_to_brand || e.kind == EventKind::DirectMessage;
     let mode = mode_for(e.kind, addressed);
     let care = mode == EngagementMode::CustomerCare;
