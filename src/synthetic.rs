@@ -106,10 +106,12 @@ const WORDS: &[&str] = &[
     "late night snack",
 ];
 
-struct Lcg(u64);
+/// A fixed linear congruential sequence: the same data on every run (the
+/// synthetic brands here, the golden cases of the core's tests).
+pub struct Lcg(pub u64);
 
 impl Lcg {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -117,8 +119,23 @@ impl Lcg {
         self.0 >> 33
     }
 
-    fn pick<'a>(&mut self, list: &'a [&'a str]) -> &'a str {
-        list[(self.next() as usize) % list.len()]
+    /// In `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() as usize) % n.max(1)
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
+    }
+
+    /// One of `list`, which must not be empty.
+    pub fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
+        list[self.below(list.len())]
+    }
+
+    /// In `[0, 1]`, in steps of 0.001.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() % 1001) as f64 / 1000.0
     }
 }
 
@@ -138,7 +155,7 @@ pub fn brand(i: usize, themes: usize) -> BrandProfile {
             base.to_string()
         };
         if seen.insert(term.clone()) {
-            let weight = 0.3 + (rng.next() % 70) as f64 / 100.0;
+            let weight = 0.3 + (rng.next_u64() % 70) as f64 / 100.0;
             terms.push(WeightedTerm { term, weight });
         }
     }

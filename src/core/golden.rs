@@ -20,6 +20,7 @@ use super::lexicon::LEXICON;
 use super::model::*;
 use super::moments::{FIXTURE, Fixture, HOLDOUT, to_event, to_profile};
 use super::{CompiledProfile, analyse, assess};
+use crate::synthetic::Lcg;
 
 const GOLDEN: &str = include_str!("golden.txt");
 
@@ -33,31 +34,6 @@ fn sha(s: &str) -> String {
         let _ = write!(out, "{b:02x}");
         out
     })
-}
-
-/// A fixed linear congruential sequence: the same cases on every run.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() as usize) % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
-        list[self.below(list.len())]
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() % 1001) as f64 / 1000.0
-    }
 }
 
 const VOCAB: &[&str] = &[
