@@ -8,14 +8,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
+use crate::access::{KeySet, Keys, KeysError};
 use crate::cache::ProfileCache;
 use crate::config::ServeConfig;
-use crate::grpc::auth::AdminAuth;
+use crate::grpc::envelope::{EnvelopeConfig, EnvelopeLayer, InFlight};
 use crate::grpc::guardrails::GuardrailApi;
 use crate::grpc::pb;
 use crate::grpc::pb::brand_profile_service_server::BrandProfileServiceServer;
@@ -44,6 +46,32 @@ pub enum AppError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "another kairos process is using {path} (it holds {path}/kairos.lock); \
+         two servers on one data directory would disagree, so this one stops"
+    )]
+    DataDirLocked { path: String },
+    #[error("cannot lock {path}")]
+    Lock {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot load the API keys")]
+    Keys(#[from] KeysError),
+    #[error(
+        "refusing to listen on {addr} with no API keys: anyone who can reach the port could \
+         read, score and change everything. Give --api-keys FILE (or --admin-token), listen on \
+         a loopback address, or pass --insecure-no-auth to accept the risk"
+    )]
+    OpenNonLoopback { addr: SocketAddr },
+    #[error("cannot read {what} {path}")]
+    TlsFile {
+        what: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot open the store")]
     Store(#[from] StoreError),
     #[error("cannot listen on {addr}")]
@@ -61,6 +89,8 @@ pub enum AppError {
 const DAY: Duration = Duration::from_secs(24 * 3600);
 const STREAM_WINDOW_BYTES: u32 = 256 * 1024;
 const CONNECTION_WINDOW_BYTES: u32 = 2 * 1024 * 1024;
+/// A peer that does not answer a keepalive ping within this is disconnected.
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub struct Application {
     listener: TcpListener,
@@ -73,7 +103,14 @@ pub struct Application {
     writer: DecisionWriter,
     metrics: Arc<Metrics>,
     grace: Duration,
-    auth: AdminAuth,
+    keys: Arc<Keys>,
+    keys_path: Option<std::path::PathBuf>,
+    admin_token: Option<String>,
+    tls: Option<ServerTlsConfig>,
+    in_flight: InFlight,
+    config: ServeConfig,
+    /// Held for the process's life: the data directory's advisory lock.
+    _lock: std::fs::File,
     engagement_retention: Duration,
     decision_retention: Duration,
 }
@@ -84,6 +121,14 @@ impl Application {
             path: config.data_dir.display().to_string(),
             source,
         })?;
+        let lock = lock_data_dir(&config.data_dir)?;
+        let keys = KeySet::load(config.api_keys.as_deref(), config.admin_token.as_deref())?;
+        if keys.is_empty() && !config.listen.ip().is_loopback() && !config.insecure_no_auth {
+            return Err(AppError::OpenNonLoopback {
+                addr: config.listen,
+            });
+        }
+        let tls = tls_config(&config)?;
         // Parse the lexicons now, not on the first request.
         std::sync::LazyLock::force(&crate::core::lexicon::LEXICON);
         let store = Arc::new(SqliteStore::open(&config.data_dir).await?);
@@ -143,9 +188,15 @@ impl Application {
             writer,
             metrics,
             grace: Duration::from_secs(config.shutdown_grace_secs),
-            auth: AdminAuth::new(config.admin_token.clone()),
+            keys: Arc::new(Keys::new(keys)),
+            keys_path: config.api_keys.clone(),
+            admin_token: config.admin_token.clone(),
+            tls,
+            in_flight: InFlight::new(config.max_in_flight()),
             engagement_retention,
             decision_retention: DAY * config.decision_retention_days as u32,
+            config,
+            _lock: lock,
         })
     }
 
@@ -190,16 +241,43 @@ impl Application {
 
         let store: Arc<dyn ProfileStore> = self.store.clone();
         let full_store: Arc<dyn Store> = self.store.clone();
-        if !self.auth.enabled() {
-            tracing::warn!("no admin token: profile and blackout writes are open to every caller");
+        let key_count = self.keys.get().len();
+        if key_count == 0 {
+            tracing::warn!(
+                addr = %self.addr,
+                "no API keys: every RPC is open to whoever can reach this address \
+                 (give --api-keys to require keys)"
+            );
+        } else {
+            tracing::info!(keys = key_count, "API keys loaded");
         }
-        let profiles = ProfileService::new(store, self.cache.clone(), self.auth.clone());
-        let scoring = ScoringApi::new(self.scorer.clone(), full_store.clone());
-        let guardrails =
-            GuardrailApi::new(full_store.clone(), self.scorer.clone(), self.auth.clone());
+        if self.tls.is_none() && key_count > 0 {
+            tracing::warn!("API keys without TLS: keys cross the network in clear text");
+        }
+        let profiles = ProfileService::new(store, self.cache.clone());
+        let scoring = ScoringApi::new(
+            self.scorer.clone(),
+            full_store.clone(),
+            self.in_flight.clone(),
+        );
+        let guardrails = GuardrailApi::new(full_store.clone(), self.scorer.clone());
+        let max_request = usize::try_from(self.config.max_request_bytes).unwrap_or(usize::MAX);
+        let envelope = EnvelopeLayer::new(EnvelopeConfig {
+            keys: self.keys.clone(),
+            in_flight: self.in_flight.clone(),
+            default_timeout: self.config.default_timeout,
+            max_request_bytes: max_request,
+            metrics: self.metrics.clone(),
+        });
 
         // Background tasks stop through this watch once the server is done.
         let (bg_stop, bg_stopped) = tokio::sync::watch::channel(false);
+        let reload = tokio::spawn(reload_keys_on_hangup(
+            self.keys.clone(),
+            self.keys_path.clone(),
+            self.admin_token.clone(),
+            bg_stopped.clone(),
+        ));
         let writer = tokio::spawn(self.writer.run(bg_stopped.clone()));
         let retention = tokio::spawn(run_retention(
             full_store,
@@ -222,32 +300,66 @@ impl Application {
             }
         }
 
-        let incoming = TcpListenerStream::new(self.listener).map(|conn| {
-            conn.map(|s| {
-                // Small unary messages: do not wait for Nagle.
-                let _ = s.set_nodelay(true);
-                CoalescingStream::new(s)
-            })
+        let connections = Arc::new(Semaphore::new(
+            self.config
+                .max_connections()
+                .clamp(1, Semaphore::MAX_PERMITS),
+        ));
+        let idle_timeout = self.config.idle_timeout;
+        let refused = self.metrics.clone();
+        let incoming = TcpListenerStream::new(self.listener).filter_map(move |conn| {
+            let s = match conn {
+                Ok(s) => s,
+                Err(e) => return Some(Err(e)),
+            };
+            let Ok(permit) = connections.clone().try_acquire_owned() else {
+                // Closing at once keeps the descriptor budget for the
+                // connections that are served (and for health checks).
+                Metrics::inc(&refused.connections_refused);
+                tracing::debug!("connection refused: --max-connections reached");
+                return None;
+            };
+            // Small unary messages: do not wait for Nagle.
+            let _ = s.set_nodelay(true);
+            Some(Ok(CoalescingStream::new(s, idle_timeout, Some(permit))))
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = Server::builder()
+        let mut builder = Server::builder();
+        if let Some(tls) = self.tls.clone() {
+            builder = builder.tls_config(tls)?;
+        }
+        let server = builder
             // A stream window well under the connection window: a client
             // that stops reading a ScoreStream stalls on flow control long
             // before h2's budget for buffered small DATA frames (half the
             // connection window) runs out and the connection is reset.
             .initial_stream_window_size(STREAM_WINDOW_BYTES)
             .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
+            .max_concurrent_streams(self.config.max_streams_per_connection)
+            .http2_max_header_list_size(self.config.max_header_list_bytes)
+            .http2_keepalive_interval(Some(self.config.keepalive))
+            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+            .layer(envelope)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(BrandProfileServiceServer::new(profiles))
-            .add_service(ScoringServiceServer::new(scoring))
-            .add_service(GuardrailServiceServer::new(guardrails))
+            .add_service(
+                BrandProfileServiceServer::new(profiles).max_decoding_message_size(max_request),
+            )
+            .add_service(ScoringServiceServer::new(scoring).max_decoding_message_size(max_request))
+            .add_service(
+                GuardrailServiceServer::new(guardrails).max_decoding_message_size(max_request),
+            )
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
             });
         let mut server = tokio::spawn(server);
-        tracing::info!(addr = %self.addr, "kairos listening");
+        tracing::info!(
+            addr = %self.addr,
+            tls = self.tls.is_some(),
+            max_in_flight = self.in_flight.max(),
+            "kairos listening"
+        );
 
         let mut early: Option<Result<(), AppError>> = None;
         tokio::select! {
@@ -267,6 +379,7 @@ impl Application {
             let _ = bg_stop.send(true);
             let _ = writer.await;
             retention.abort();
+            reload.abort();
             self.store.close().await;
             return result;
         }
@@ -292,8 +405,103 @@ impl Application {
             tracing::error!("decision log writer failed");
         }
         retention.abort();
+        reload.abort();
         self.store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Takes the data directory's advisory lock (released by the kernel when
+/// the process ends, however it ends), so a second server on the same
+/// directory stops at start instead of serving stale state.
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, AppError> {
+    let path = dir.join("kairos.lock");
+    let shown = || dir.display().to_string();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| AppError::Lock {
+            path: path.display().to_string(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(AppError::DataDirLocked { path: shown() }),
+        Err(std::fs::TryLockError::Error(source)) => Err(AppError::Lock {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
+/// The TLS settings, read from the PEM files now so a bad path stops the
+/// start with the file's name.
+fn tls_config(config: &ServeConfig) -> Result<Option<ServerTlsConfig>, AppError> {
+    let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) else {
+        return Ok(None);
+    };
+    let read = |what: &'static str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|source| AppError::TlsFile {
+            what,
+            path: path.display().to_string(),
+            source,
+        })
+    };
+    let mut tls = ServerTlsConfig::new()
+        .identity(Identity::from_pem(
+            read("--tls-cert", cert)?,
+            read("--tls-key", key)?,
+        ))
+        .timeout(config.handshake_timeout);
+    if let Some(ca) = &config.tls_client_ca {
+        tls = tls.client_ca_root(Certificate::from_pem(read("--tls-client-ca", ca)?));
+    }
+    Ok(Some(tls))
+}
+
+/// SIGHUP reloads the keys file. A file that does not load leaves the keys
+/// in force unchanged, and the log says why.
+async fn reload_keys_on_hangup(
+    keys: Arc<Keys>,
+    path: Option<std::path::PathBuf>,
+    admin_token: Option<String>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot watch SIGHUP: API keys reload only on restart");
+            return;
+        };
+        loop {
+            tokio::select! {
+                got = hangup.recv() => if got.is_none() { return },
+                _ = stop.changed() => return,
+            }
+            let Some(path) = &path else {
+                tracing::info!("SIGHUP: no --api-keys file to reload");
+                continue;
+            };
+            match KeySet::load(Some(path), admin_token.as_deref()) {
+                Ok(set) => {
+                    let n = set.len();
+                    keys.replace(set);
+                    tracing::info!(keys = n, path = %path.display(), "API keys reloaded");
+                }
+                Err(e) => tracing::error!(
+                    error = %crate::error::chain(&e),
+                    "API keys not reloaded; the previous keys stay in force"
+                ),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (keys, path, admin_token);
+        let _ = stop.changed().await;
     }
 }

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -84,10 +85,65 @@ pub struct ServeConfig {
     #[arg(long, env = "KAIROS_DECISION_RETENTION_DAYS", default_value_t = 90,
           value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub decision_retention_days: u64,
-    /// Admin credential: when set, RPCs that change profiles or blackouts need
-    /// `authorization: Bearer <token>`. Unset: writes are open (a warning is logged).
+    /// YAML file of API keys (name, hex SHA-256 of the secret, scopes score /
+    /// read / admin, optional rate_per_second and burst). With keys, every
+    /// kairos.v1 RPC needs `authorization: Bearer <secret>`; SIGHUP reloads
+    /// the file.
+    #[arg(long, env = "KAIROS_API_KEYS")]
+    pub api_keys: Option<PathBuf>,
+    /// One more key, with the admin scope (kept for older deployments;
+    /// prefer a keys file: a flag shows in `ps`).
     #[arg(long, env = "KAIROS_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Serve a non-loopback address without any key. Without keys, Kairos
+    /// otherwise refuses to listen anywhere but loopback.
+    #[arg(long, env = "KAIROS_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
+    /// PEM certificate chain for TLS (with --tls-key).
+    #[arg(long, env = "KAIROS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS (with --tls-cert).
+    #[arg(long, env = "KAIROS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s): clients must present a certificate signed by
+    /// one of them (mutual TLS). Needs --tls-cert.
+    #[arg(long, env = "KAIROS_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// RPCs (and ScoreStream items) executing at once; beyond it, calls are
+    /// refused at once with RESOURCE_EXHAUSTED. Default: 128 per CPU.
+    #[arg(long, env = "KAIROS_MAX_IN_FLIGHT",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_in_flight: Option<u64>,
+    /// Deadline for unary calls that carry no `grpc-timeout` (e.g. "10s", "500ms").
+    #[arg(long, env = "KAIROS_DEFAULT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub default_timeout: Duration,
+    /// Largest request message, in bytes; larger ones get RESOURCE_EXHAUSTED.
+    #[arg(long, env = "KAIROS_MAX_REQUEST_BYTES", default_value_t = 4 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024))]
+    pub max_request_bytes: u64,
+    /// Client connections open at once; more are closed at accept. Default:
+    /// the open-file limit less 64.
+    #[arg(long, env = "KAIROS_MAX_CONNECTIONS",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: Option<u64>,
+    /// Concurrent RPCs one connection may open (HTTP/2 SETTINGS).
+    #[arg(long, env = "KAIROS_MAX_STREAMS_PER_CONNECTION", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_streams_per_connection: u32,
+    /// A connection with no open RPC for this long is closed (e.g. "5m").
+    #[arg(long, env = "KAIROS_IDLE_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+    /// Time a client has to complete the TLS handshake.
+    #[arg(long, env = "KAIROS_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub handshake_timeout: Duration,
+    /// Interval of HTTP/2 keepalive pings; a peer that does not answer
+    /// within 20 s is disconnected.
+    #[arg(long, env = "KAIROS_KEEPALIVE", default_value = "60s", value_parser = parse_duration)]
+    pub keepalive: Duration,
+    /// Largest header list a client may send, in bytes.
+    #[arg(long, env = "KAIROS_MAX_HEADER_LIST_BYTES", default_value_t = 16 * 1024,
+          value_parser = clap::value_parser!(u32).range(1024..=1024 * 1024))]
+    pub max_header_list_bytes: u32,
     /// Address of the Prometheus metrics endpoint (plain HTTP); unset: off.
     #[arg(long, env = "KAIROS_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
@@ -108,7 +164,62 @@ impl ServeConfig {
             engagement_retention_days: 30,
             decision_retention_days: 90,
             metrics_listen: None,
+            api_keys: None,
             admin_token: None,
+            insecure_no_auth: false,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            max_in_flight: None,
+            default_timeout: Duration::from_secs(10),
+            max_request_bytes: 4 * 1024 * 1024,
+            max_connections: None,
+            max_streams_per_connection: 256,
+            idle_timeout: Duration::from_secs(300),
+            handshake_timeout: Duration::from_secs(10),
+            keepalive: Duration::from_secs(60),
+            max_header_list_bytes: 16 * 1024,
         }
     }
+
+    /// `--max-in-flight`, or its default: 128 per CPU, enough for the
+    /// benchmark's 256 concurrent Scores on two cores, while 256 answers of
+    /// the largest ScoreBatch (about 6 MB each) stay under 2 GB.
+    pub fn max_in_flight(&self) -> usize {
+        match self.max_in_flight {
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            None => {
+                let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+                DEFAULT_IN_FLIGHT_PER_CPU * cpus
+            }
+        }
+    }
+
+    /// `--max-connections`, or its default from the open-file limit.
+    pub fn max_connections(&self) -> usize {
+        match self.max_connections {
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            None => crate::net::default_max_connections(),
+        }
+    }
+}
+
+const DEFAULT_IN_FLIGHT_PER_CPU: usize = 128;
+
+/// "10s", "500ms", "5m", "1h", or bare seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad duration {t:?} (use e.g. \"10s\", \"500ms\", \"5m\")"))?;
+    Ok(match unit {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("unknown duration unit {unit:?} in {t:?}")),
+    })
 }

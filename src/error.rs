@@ -2,6 +2,7 @@
 //! edge maps it to `tonic::Status` exactly once (`grpc::status`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::cache::CacheError;
 use crate::core::ValidationError;
@@ -19,10 +20,24 @@ pub enum Error {
         reason: &'static str,
         message: String,
     },
-    #[error("this RPC needs an admin credential: authorization: Bearer <token>")]
+    #[error("this RPC needs an API key: authorization: Bearer <key>")]
     Unauthenticated,
-    #[error("the admin credential is not valid")]
-    PermissionDenied,
+    #[error("key {key:?} lacks the {scope:?} scope this RPC needs")]
+    PermissionDenied { key: Arc<str>, scope: &'static str },
+    #[error("key {key:?} is over its rate limit; retry in {} ms", retry_after.as_millis())]
+    RateLimited {
+        key: Arc<str>,
+        retry_after: Duration,
+    },
+    #[error("server overloaded: {in_flight} RPCs in flight (--max-in-flight); retry in {} ms", retry_after.as_millis())]
+    Overloaded {
+        in_flight: usize,
+        retry_after: Duration,
+    },
+    #[error("the deadline expired before the work was done")]
+    DeadlineExceeded,
+    #[error("request message is larger than the limit of {limit} bytes (--max-request-bytes)")]
+    MessageTooLarge { limit: usize },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

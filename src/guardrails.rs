@@ -423,6 +423,7 @@ mod tests {
             },
             decided_at: at,
             event_digest: String::new(),
+            caller: String::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! intrusiveness risk, and tells a brand whether to engage with a moment.
 //! See ARCHITECTURE.md for the module map.
 
+pub mod access;
 pub mod app;
 pub mod cache;
 pub mod cli;

@@ -2,10 +2,11 @@
 //! atomics and one HTTP/1.1 response) rather than a metrics stack: the
 //! service exposes a handful of counters and must not pay for more.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -21,6 +22,33 @@ pub struct Metrics {
     pub decision_log_batches: AtomicU64,
     pub engagements_recorded: AtomicU64,
     pub retention_deleted: AtomicU64,
+    pub connections_refused: AtomicU64,
+    /// RPCs refused before a handler ran, by (reason, key name).
+    rejections: Mutex<BTreeMap<(Rejection, Arc<str>), u64>>,
+}
+
+/// Why the envelope refused an RPC (the `reason` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rejection {
+    Unauthenticated,
+    PermissionDenied,
+    RateLimit,
+    Overload,
+    Deadline,
+    TooLarge,
+}
+
+impl Rejection {
+    fn label(self) -> &'static str {
+        match self {
+            Rejection::Unauthenticated => "unauthenticated",
+            Rejection::PermissionDenied => "permission_denied",
+            Rejection::RateLimit => "rate_limit",
+            Rejection::Overload => "overload",
+            Rejection::Deadline => "deadline",
+            Rejection::TooLarge => "too_large",
+        }
+    }
 }
 
 impl Metrics {
@@ -28,9 +56,32 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts one refused RPC. `key` is the key's configured name (never
+    /// the secret), or "" when the caller presented no known key; the label
+    /// set is bounded by the keys file.
+    pub fn reject(&self, reason: Rejection, key: &Arc<str>) {
+        let mut map = match self.rejections.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *map.entry((reason, key.clone())).or_insert(0) += 1;
+    }
+
+    /// How many RPCs were refused for `reason`, over every key.
+    pub fn rejected(&self, reason: Rejection) -> u64 {
+        let map = match self.rejections.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.iter()
+            .filter(|((r, _), _)| *r == reason)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     pub fn render(&self, cache_entries: u64, queue_depth: usize) -> String {
         let mut out = String::new();
-        let counters: [(&str, &str, &AtomicU64); 9] = [
+        let counters: [(&str, &str, &AtomicU64); 10] = [
             (
                 "kairos_assessments_total",
                 "assessments computed",
@@ -76,10 +127,32 @@ impl Metrics {
                 "engagements and decisions deleted by retention",
                 &self.retention_deleted,
             ),
+            (
+                "kairos_connections_refused_total",
+                "connections closed at accept because --max-connections were open",
+                &self.connections_refused,
+            ),
         ];
         for (name, help, c) in counters {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             let _ = writeln!(out, "{name} {}", c.load(Ordering::Relaxed));
+        }
+        let _ = writeln!(
+            out,
+            "# HELP kairos_rpc_rejected_total RPCs refused before their handler ran, by reason and key name\n# TYPE kairos_rpc_rejected_total counter"
+        );
+        {
+            let map = match self.rejections.lock() {
+                Ok(g) => g,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            for ((reason, key), n) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "kairos_rpc_rejected_total{{reason=\"{}\",key=\"{key}\"}} {n}",
+                    reason.label()
+                );
+            }
         }
         let _ = writeln!(
             out,

@@ -13,30 +13,137 @@
 //! to 1 KiB are copied into h2's buffer and go out with their trailers and
 //! with other streams' frames in one write. Frames above 1 KiB (big
 //! ScoreBatch and RankBrands answers) are still written without a copy.
+//!
+//! The same wrapper enforces the connection limits that a stream of bytes
+//! can see: it holds one of `--max-connections` permits for as long as the
+//! connection lives, and it closes a connection that has carried no RPC for
+//! `--idle-timeout-secs` (reported as end-of-stream to h2, which then
+//! drops the connection). Whether an RPC is open is told by the envelope
+//! (`grpc::envelope`) through the [`Activity`] shared in the connection's
+//! [`PeerInfo`].
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tonic::transport::server::{Connected, TcpConnectInfo};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::{Instant, Sleep};
+use tonic::transport::server::Connected;
 
-/// An accepted TCP connection that asks h2 to coalesce small frames.
+/// Which RPCs a connection has open, and since when it has had none.
 #[derive(Debug)]
-pub struct CoalescingStream(TcpStream);
+pub struct Activity {
+    open: AtomicUsize,
+    /// Microseconds after `base` when the last RPC ended (or the
+    /// connection was accepted).
+    idle_since_us: AtomicU64,
+    base: Instant,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            open: AtomicUsize::new(0),
+            idle_since_us: AtomicU64::new(0),
+            base: Instant::now(),
+        }
+    }
+
+    /// Marks one RPC open until the guard is dropped.
+    pub fn begin(self: &Arc<Self>) -> ActivityGuard {
+        self.open.fetch_add(1, Ordering::AcqRel);
+        ActivityGuard(self.clone())
+    }
+
+    /// When the connection may be closed for idleness if nothing changes.
+    fn idle_deadline(&self, timeout: Duration) -> Option<Instant> {
+        if self.open.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let since = Duration::from_micros(self.idle_since_us.load(Ordering::Acquire));
+        Some(self.base + since + timeout)
+    }
+}
+
+/// An open RPC on a connection.
+#[derive(Debug)]
+pub struct ActivityGuard(Arc<Activity>);
+
+impl Drop for ActivityGuard {
+    fn drop(&mut self) {
+        let now = self.0.base.elapsed().as_micros() as u64;
+        self.0.idle_since_us.fetch_max(now, Ordering::AcqRel);
+        self.0.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// What the envelope learns of a connection (through the request's
+/// extensions; under TLS, inside tonic's `TlsConnectInfo`).
+#[derive(Debug, Clone)]
+pub struct PeerInfo {
+    pub remote: Option<SocketAddr>,
+    pub activity: Arc<Activity>,
+}
+
+/// An accepted TCP connection that asks h2 to coalesce small frames,
+/// counts against the connection limit, and closes itself when idle.
+#[derive(Debug)]
+pub struct CoalescingStream {
+    io: TcpStream,
+    peer: PeerInfo,
+    idle_timeout: Duration,
+    idle: Pin<Box<Sleep>>,
+    _permit: Option<OwnedSemaphorePermit>,
+}
 
 impl CoalescingStream {
-    pub fn new(stream: TcpStream) -> Self {
-        Self(stream)
+    pub fn new(
+        io: TcpStream,
+        idle_timeout: Duration,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Self {
+        let peer = PeerInfo {
+            remote: io.peer_addr().ok(),
+            activity: Arc::new(Activity::new()),
+        };
+        Self {
+            io,
+            peer,
+            idle_timeout,
+            idle: Box::pin(tokio::time::sleep(idle_timeout)),
+            _permit: permit,
+        }
+    }
+
+    /// True when the connection has been idle past its timeout; otherwise
+    /// re-arms the timer (registering the waker).
+    fn idle_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            if self.idle.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            let now = Instant::now();
+            match self.peer.activity.idle_deadline(self.idle_timeout) {
+                Some(deadline) if deadline <= now => return true,
+                Some(deadline) => self.idle.as_mut().reset(deadline),
+                // An RPC is open: look again a whole timeout later.
+                None => self.idle.as_mut().reset(now + self.idle_timeout),
+            }
+        }
     }
 }
 
 impl Connected for CoalescingStream {
-    type ConnectInfo = TcpConnectInfo;
+    type ConnectInfo = PeerInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.0.connect_info()
+        self.peer.clone()
     }
 }
 
@@ -46,7 +153,15 @@ impl AsyncRead for CoalescingStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
+        let this = &mut *self;
+        match Pin::new(&mut this.io).poll_read(cx, buf) {
+            Poll::Pending if this.idle_expired(cx) => {
+                tracing::debug!(peer = ?this.peer.remote, "closing idle connection");
+                // End of stream: h2 ends the connection as if the peer had.
+                Poll::Ready(Ok(()))
+            }
+            other => other,
+        }
     }
 }
 
@@ -56,20 +171,44 @@ impl AsyncWrite for CoalescingStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
+        Pin::new(&mut self.io).poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+        Pin::new(&mut self.io).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 
     // The default `poll_write_vectored` writes the first non-empty buffer
     // only, which is correct for callers that are told `false` here.
     fn is_write_vectored(&self) -> bool {
         false
+    }
+}
+
+/// File descriptors kept for everything but client connections: the store's
+/// pool, its WAL files, the metrics endpoint, logs and the listeners.
+const RESERVED_FDS: u64 = 64;
+/// Used when the open-file limit cannot be read.
+const FALLBACK_FD_LIMIT: u64 = 1024;
+
+/// The default for `--max-connections`: what the process's open-file limit
+/// leaves after the reserve, so idle sockets run out of connection slots
+/// (and are refused) before the process runs out of descriptors.
+pub fn default_max_connections() -> usize {
+    let limit = open_file_limit().unwrap_or(FALLBACK_FD_LIMIT);
+    usize::try_from(limit.saturating_sub(RESERVED_FDS).max(1)).unwrap_or(usize::MAX)
+}
+
+/// The soft RLIMIT_NOFILE, read from /proc (Linux) without unsafe code.
+fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    match line["Max open files".len()..].split_whitespace().next()? {
+        "unlimited" => Some(u64::MAX),
+        soft => soft.parse().ok(),
     }
 }

@@ -120,6 +120,7 @@ impl Scorer {
         &self,
         assessment: Assessment,
         request_id: &str,
+        caller: &str,
         log: bool,
         digest: impl FnOnce() -> String,
     ) -> Scored {
@@ -132,6 +133,7 @@ impl Scorer {
                 assessment: assessment.clone(),
                 decided_at,
                 event_digest: digest(),
+                caller: caller.to_string(),
             });
         Scored {
             assessment,

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use tonic::transport::Channel;
+use tonic::codegen::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 use crate::grpc::pb;
 use crate::grpc::pb::brand_profile_service_client::BrandProfileServiceClient;
@@ -18,34 +19,117 @@ use crate::grpc::pb::scoring_service_client::ScoringServiceClient;
 
 #[derive(Debug, Clone, Args)]
 pub struct Connection {
-    /// The server to talk to.
+    /// The server to talk to (https://… for TLS).
     #[arg(long, env = "KAIROS_SERVER", default_value = "http://127.0.0.1:50051")]
     pub server: String,
-    /// Admin credential sent as `authorization: Bearer <token>`.
-    #[arg(long, env = "KAIROS_ADMIN_TOKEN", hide_env_values = true)]
+    /// API key sent as `authorization: Bearer <key>`. Prefer the
+    /// environment variable: a flag's value shows in `ps`.
+    #[arg(long, env = "KAIROS_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Older name of --api-key.
+    #[arg(
+        long,
+        env = "KAIROS_ADMIN_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "api_key"
+    )]
     pub admin_token: Option<String>,
+    /// PEM CA certificate that signed the server's certificate; turns TLS on.
+    #[arg(long, env = "KAIROS_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+    /// PEM client certificate, for a server that requires mutual TLS.
+    #[arg(long, env = "KAIROS_CLIENT_CERT", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of --client-cert.
+    #[arg(long, env = "KAIROS_CLIENT_KEY", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
 }
 
-impl Connection {
-    /// A request carrying the admin token, when one is configured.
-    pub fn authorized<T>(&self, message: T) -> Result<tonic::Request<T>, String> {
-        let mut request = tonic::Request::new(message);
-        if let Some(token) = &self.admin_token {
-            let value = format!("Bearer {token}").parse().map_err(|_| {
-                "the admin token has characters not allowed in a header".to_string()
-            })?;
-            request.metadata_mut().insert("authorization", value);
+/// A channel that adds the API key to every call.
+pub type Conn = InterceptedService<Channel, BearerKey>;
+
+/// Adds `authorization: Bearer <key>` when a key is configured.
+#[derive(Clone)]
+pub struct BearerKey(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl tonic::service::Interceptor for BearerKey {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(v) = &self.0 {
+            request.metadata_mut().insert("authorization", v.clone());
         }
         Ok(request)
     }
+}
 
-    async fn channel(&self) -> Result<Channel, String> {
-        let endpoint = Channel::from_shared(self.server.clone())
+impl Connection {
+    fn key(&self) -> Option<&str> {
+        self.api_key.as_deref().or(self.admin_token.as_deref())
+    }
+
+    /// A request; the channel adds the key.
+    pub fn authorized<T>(&self, message: T) -> Result<tonic::Request<T>, String> {
+        Ok(tonic::Request::new(message))
+    }
+
+    fn bearer(&self) -> Result<BearerKey, String> {
+        match self.key().filter(|k| !k.is_empty()) {
+            None => Ok(BearerKey(None)),
+            Some(k) => format!("Bearer {k}")
+                .parse()
+                .map(|v| BearerKey(Some(v)))
+                .map_err(|_| "the API key has characters not allowed in a header".to_string()),
+        }
+    }
+
+    fn tls(&self) -> Result<Option<ClientTlsConfig>, String> {
+        let read = |flag: &str, p: &PathBuf| {
+            std::fs::read(p).map_err(|e| format!("cannot read {flag} {}: {e}", p.display()))
+        };
+        let Some(ca) = &self.ca_cert else {
+            if self.client_cert.is_some() {
+                return Err(
+                    "--client-cert needs --ca-cert (the CA of the server's certificate)".into(),
+                );
+            }
+            if self.server.starts_with("https://") {
+                return Err(
+                    "an https:// server needs --ca-cert (the CA of its certificate)".into(),
+                );
+            }
+            return Ok(None);
+        };
+        let mut tls =
+            ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read("--ca-cert", ca)?));
+        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
+            tls = tls.identity(Identity::from_pem(
+                read("--client-cert", cert)?,
+                read("--client-key", key)?,
+            ));
+        }
+        Ok(Some(tls))
+    }
+
+    pub async fn channel(&self) -> Result<Conn, String> {
+        let tls = self.tls()?;
+        let server = match (&tls, self.server.strip_prefix("http://")) {
+            (Some(_), Some(rest)) => format!("https://{rest}"),
+            _ => self.server.clone(),
+        };
+        let mut endpoint = Channel::from_shared(server.clone())
             .map_err(|e| format!("bad --server {:?}: {e}", self.server))?;
-        endpoint
+        if let Some(tls) = tls {
+            endpoint = endpoint
+                .tls_config(tls)
+                .map_err(|e| format!("TLS settings: {}", crate::error::chain(&e)))?;
+        }
+        let channel = endpoint
             .connect()
             .await
-            .map_err(|e| format!("cannot connect to {}: {e}", self.server))
+            .map_err(|e| format!("cannot connect to {server}: {}", crate::error::chain(&e)))?;
+        Ok(InterceptedService::new(channel, self.bearer()?))
     }
 }
 
@@ -130,12 +214,24 @@ async fn import_inner(args: ImportArgs) -> Result<ExitCode, String> {
             Err(e) => local_errors.push((i, e)),
         }
     }
-    let request = args.conn.authorized(tokio_stream::iter(to_send))?;
-    let resp = client
-        .import_brand_profiles(request)
-        .await
-        .map_err(|s| status_text(&s))?
-        .into_inner();
+    // Counts the items the client has handed to the connection, for the
+    // report when the call fails: the server's counts travel only in its
+    // final answer, which a crash or a broken stream never delivers.
+    let total = to_send.len();
+    let handed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = handed.clone();
+    let stream = tokio_stream::StreamExt::map(tokio_stream::iter(to_send), move |item| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        item
+    });
+    let request = args.conn.authorized(stream)?;
+    let resp = match client.import_brand_profiles(request).await {
+        Ok(resp) => resp.into_inner(),
+        Err(s) => {
+            let sent = handed.load(std::sync::atomic::Ordering::Relaxed);
+            return Err(import_failure(&s, sent, total));
+        }
+    };
     println!(
         "created {}, updated {}, rejected {}",
         resp.created,
@@ -157,6 +253,26 @@ async fn import_inner(args: ImportArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(2)
     })
+}
+
+/// What a failed import can say about what it stored. The server commits
+/// items in stream order, a batch at a time, and reports its counts only in
+/// the answer to a completed stream; a failed call carries none. Every item
+/// is an upsert, so sending the same file again is always safe.
+fn import_failure(status: &tonic::Status, sent: usize, total: usize) -> String {
+    let text = status_text(status);
+    match status.code() {
+        // Checked before the server reads the first item.
+        tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => {
+            format!("{text}\nnothing was imported")
+        }
+        _ => format!(
+            "{text}\nthe import stopped after {sent} of {total} items had been sent; \
+             how many the server committed is unknown (it reports its counts only \
+             once the whole stream is done). Items are committed in order, a batch \
+             at a time; running the same import again is safe: every item is an upsert."
+        ),
+    }
 }
 
 pub async fn score(args: ScoreArgs) -> ExitCode {
@@ -315,26 +431,82 @@ async fn export_inner(args: ExportArgs) -> Result<u64, String> {
         .map(files::decision)
         .transpose()?
         .unwrap_or(0);
-    let mut client = GuardrailServiceClient::new(args.conn.channel().await?);
-    let mut out: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    let query = pb::ListDecisionsRequest {
+        brand_id: args.brand.clone().unwrap_or_default(),
+        since,
+        until,
+        decision,
+        page_size: 1000,
+        page_token: String::new(),
     };
-    let mut token = String::new();
+    let mut client = GuardrailServiceClient::new(args.conn.channel().await?);
+    let Some(path) = &args.out else {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let n = write_decisions(&mut client, query, &mut out).await?;
+        out.flush().map_err(|e| format!("cannot write: {e}"))?;
+        return Ok(n);
+    };
+    // The export goes to a temporary file beside `--out` and replaces it
+    // only once complete and on disk: a failed or interrupted export leaves
+    // the previous file as it was, never a truncated one. Beside it, so the
+    // rename stays within one file system and is atomic.
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("--out {} does not name a file", path.display()))?;
+    let mut tmp_name = name.to_os_string();
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = export_to_file(&mut client, query, &tmp, path).await;
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes the export to `tmp`, syncs it, and renames it over `path`.
+async fn export_to_file(
+    client: &mut GuardrailServiceClient<Conn>,
+    query: pb::ListDecisionsRequest,
+    tmp: &std::path::Path,
+    path: &std::path::Path,
+) -> Result<u64, String> {
+    let file =
+        std::fs::File::create(tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let n = write_decisions(client, query, &mut out).await?;
+    let file = out
+        .into_inner()
+        .map_err(|e| format!("cannot write {}: {}", tmp.display(), e.error()))?;
+    // Durable before it becomes visible under the real name, so a crash
+    // after the rename cannot leave an empty or partial file there.
+    file.sync_all()
+        .map_err(|e| format!("cannot sync {}: {e}", tmp.display()))?;
+    drop(file);
+    std::fs::rename(tmp, path)
+        .map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), path.display()))?;
+    // The rename itself is durable once the directory is synced. Best
+    // effort: the export is complete either way, and some file systems do
+    // not sync directories.
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(n)
+}
+
+/// Pages through the decision log, one JSON line per decision.
+async fn write_decisions(
+    client: &mut GuardrailServiceClient<Conn>,
+    mut query: pb::ListDecisionsRequest,
+    out: &mut impl Write,
+) -> Result<u64, String> {
     let mut n = 0u64;
     loop {
         let page = client
-            .list_decisions(pb::ListDecisionsRequest {
-                brand_id: args.brand.clone().unwrap_or_default(),
-                since,
-                until,
-                decision,
-                page_size: 1000,
-                page_token: token,
-            })
+            .list_decisions(query.clone())
             .await
             .map_err(|s| status_text(&s))?
             .into_inner();
@@ -348,12 +520,10 @@ async fn export_inner(args: ExportArgs) -> Result<u64, String> {
             n += 1;
         }
         if page.next_page_token.is_empty() {
-            break;
+            return Ok(n);
         }
-        token = page.next_page_token;
+        query.page_token = page.next_page_token;
     }
-    out.flush().map_err(|e| format!("cannot write: {e}"))?;
-    Ok(n)
 }
 
 pub async fn bench(args: bench::BenchArgs) -> ExitCode {

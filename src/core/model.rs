@@ -434,8 +434,10 @@ pub struct Blackout {
 
 impl Blackout {
     /// Whether the blackout is in force at `now` (`ends_at` exclusive).
+    /// Without `starts_at` it applies from its creation: a replay of a
+    /// moment before the blackout existed is judged as it was then.
     pub fn is_active_at(&self, now: Timestamp) -> bool {
-        self.starts_at.is_none_or(|s| s <= now) && self.ends_at.is_none_or(|e| now < e)
+        self.starts_at.unwrap_or(self.created_at) <= now && self.ends_at.is_none_or(|e| now < e)
     }
 }
 
@@ -489,4 +491,7 @@ pub struct DecisionRecord {
     pub decided_at: Timestamp,
     /// Hex SHA-256 of the event as received.
     pub event_digest: String,
+    /// Name of the API key the request was made with ("" without keys).
+    #[serde(default)]
+    pub caller: String,
 }

@@ -137,6 +137,9 @@ fn add(ts: Timestamp, d: Duration) -> Timestamp {
         .unwrap_or(Timestamp::MAX)
 }
 
+/// Latest `respond_by`, and longest `max_review_latency`, after `now`: 30 days.
+pub const MAX_RESPONSE_HORIZON_SECS: f64 = 30.0 * 86_400.0;
+
 fn add_secs(ts: Timestamp, secs: f64) -> Option<Timestamp> {
     if !secs.is_finite() {
         return None;
@@ -1328,6 +1331,13 @@ pub fn assess(
         }
         _ => None,
     };
+    // A very long half-life or a far-future solution is capped: no answer
+    // promises a window longer than the horizon.
+    let horizon = add_secs(now, MAX_RESPONSE_HORIZON_SECS);
+    let deadline = deadline.map(|d| match horizon {
+        Some(h) if d > h => h,
+        _ => d,
+    });
     let respond_by = match decision {
         Decision::Engage | Decision::Review => deadline.filter(|d| *d >= now),
         _ => None,

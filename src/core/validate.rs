@@ -366,6 +366,32 @@ pub fn validate_event(e: &super::model::Event) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// How far in the future of `now` an event may say it happened: clocks of
+/// upstream pipelines drift, but an event later than this is a bug or a
+/// forgery, and scoring it as brand new would make it look fresh forever.
+pub const MAX_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// Refuses an event whose `occurred_at` is later than `now` plus
+/// [`MAX_CLOCK_SKEW`]. Paths are relative to the event.
+pub fn validate_event_time(
+    e: &super::model::Event,
+    now: jiff::Timestamp,
+) -> Result<(), ValidationError> {
+    let skew = jiff::SignedDuration::try_from(MAX_CLOCK_SKEW).unwrap_or(jiff::SignedDuration::ZERO);
+    let latest = now.checked_add(skew).unwrap_or(jiff::Timestamp::MAX);
+    if e.occurred_at > latest {
+        return Err(ValidationError::new(
+            "occurred_at",
+            format!(
+                "is {} s after now ({now}); at most {} s of clock skew is allowed",
+                e.occurred_at.duration_since(now).as_secs(),
+                MAX_CLOCK_SKEW.as_secs()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,86 +1,142 @@
-//! The admin credential for writes. With a token configured, RPCs that
-//! change profiles or blackouts need `authorization: Bearer <token>`.
+//! Which credential each RPC needs. The envelope (`grpc::envelope`) asks
+//! here once per call, by the request's path, before any handler runs.
 
-use tonic::Request;
+use crate::access::Scope;
 
-use crate::error::Error;
-
-#[derive(Clone, Default)]
-pub struct AdminAuth {
-    token: Option<String>,
+/// What a path needs before it may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Health and reflection: probes and tooling must work without a key.
+    Open,
+    /// A key holding this scope (or `admin`).
+    Needs(Scope),
 }
 
-impl std::fmt::Debug for AdminAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the token.
-        f.debug_struct("AdminAuth")
-            .field("enabled", &self.token.is_some())
-            .finish()
-    }
+/// How the RPC exchanges messages: a deadline by default only makes sense
+/// for calls that end by themselves, and a bidirectional stream is admitted
+/// item by item rather than as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Unary,
+    ClientStreaming,
+    Bidirectional,
 }
 
-/// Compares without an early exit, so timing does not leak the prefix.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// One RPC as the envelope sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Rpc {
+    /// `Service/Method`, for logs and metrics (never caller-controlled text
+    /// beyond the known table: an unknown path is reported as "unknown").
+    pub method: &'static str,
+    pub access: Access,
+    pub shape: Shape,
 }
 
-impl AdminAuth {
-    pub fn new(token: Option<String>) -> Self {
-        Self {
-            token: token.filter(|t| !t.is_empty()),
-        }
-    }
+const TABLE: &[(&str, Scope, Shape)] = &[
+    (
+        "/kairos.v1.ScoringService/Score",
+        Scope::Score,
+        Shape::Unary,
+    ),
+    (
+        "/kairos.v1.ScoringService/ScoreBatch",
+        Scope::Score,
+        Shape::Unary,
+    ),
+    (
+        "/kairos.v1.ScoringService/ScoreStream",
+        Scope::Score,
+        Shape::Bidirectional,
+    ),
+    (
+        "/kairos.v1.ScoringService/RankBrands",
+        Scope::Score,
+        Shape::Unary,
+    ),
+    (
+        "/kairos.v1.GuardrailService/RecordEngagement",
+        Scope::Score,
+        Shape::Unary,
+    ),
+    (
+        "/kairos.v1.BrandProfileService/GetBrandProfile",
+        Scope::Read,
+        Shape::Unary,
+    ),
+    (
+        "/kairos.v1.BrandProfileService/ListBrandProfiles",
+        Scope::Read,
+        Shape::Unary,
+    ),
+    (
+        "/kairos.v1.GuardrailService/ListBlackouts",
+        Scope::Read,
+        Shape::Unary,
+    ),
+    (
+        "/kairos.v1.GuardrailService/ListDecisions",
+        Scope::Read,
+        Shape::Unary,
+    ),
+    (
+        "/kairos.v1.BrandProfileService/UpsertBrandProfile",
+        Scope::Admin,
+        Shape::Unary,
+    ),
+    (
+        "/kairos.v1.BrandProfileService/DeleteBrandProfile",
+        Scope::Admin,
+        Shape::Unary,
+    ),
+    (
+        "/kairos.v1.BrandProfileService/ImportBrandProfiles",
+        Scope::Admin,
+        Shape::ClientStreaming,
+    ),
+    (
+        "/kairos.v1.GuardrailService/CreateBlackout",
+        Scope::Admin,
+        Shape::Unary,
+    ),
+    (
+        "/kairos.v1.GuardrailService/DeleteBlackout",
+        Scope::Admin,
+        Shape::Unary,
+    ),
+];
 
-    pub fn enabled(&self) -> bool {
-        self.token.is_some()
-    }
+const OPEN_PREFIXES: &[&str] = &["/grpc.health.v1.Health/", "/grpc.reflection."];
 
-    pub fn check<T>(&self, request: &Request<T>) -> Result<(), Error> {
-        let Some(token) = &self.token else {
-            return Ok(());
+/// The RPC a path names. A path outside the table needs `admin`: a method
+/// added to the proto is closed until someone decides who may call it.
+pub fn classify(path: &str) -> Rpc {
+    if let Some((p, scope, shape)) = TABLE.iter().find(|(p, _, _)| *p == path) {
+        return Rpc {
+            method: &p[1..],
+            access: Access::Needs(*scope),
+            shape: *shape,
         };
-        let header = request
-            .metadata()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .ok_or(Error::Unauthenticated)?;
-        let presented = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .ok_or(Error::Unauthenticated)?;
-        if same(presented.trim().as_bytes(), token.as_bytes()) {
-            Ok(())
-        } else {
-            Err(Error::PermissionDenied)
-        }
+    }
+    if OPEN_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return Rpc {
+            method: "open",
+            access: Access::Open,
+            shape: Shape::Unary,
+        };
+    }
+    Rpc {
+        method: "unknown",
+        access: Access::Needs(Scope::Admin),
+        shape: Shape::Unary,
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn req(auth: Option<&str>) -> Request<()> {
-        let mut r = Request::new(());
-        if let Some(a) = auth {
-            r.metadata_mut().insert("authorization", a.parse().unwrap());
-        }
-        r
+/// The secret of an `authorization: Bearer <secret>` header value.
+pub fn bearer(value: &[u8]) -> Option<&[u8]> {
+    const PREFIX: &[u8] = b"bearer ";
+    if value.len() <= PREFIX.len() || !value[..PREFIX.len()].eq_ignore_ascii_case(PREFIX) {
+        return None;
     }
-
-    #[test]
-    fn open_without_a_token_and_checked_with_one() {
-        assert!(AdminAuth::new(None).check(&req(None)).is_ok());
-        let auth = AdminAuth::new(Some("s3cret".into()));
-        assert!(matches!(
-            auth.check(&req(None)),
-            Err(Error::Unauthenticated)
-        ));
-        assert!(matches!(
-            auth.check(&req(Some("Bearer nope"))),
-            Err(Error::PermissionDenied)
-        ));
-        assert!(auth.check(&req(Some("Bearer s3cret"))).is_ok());
-        assert!(!format!("{auth:?}").contains("s3cret"));
-    }
+    let secret = value[PREFIX.len()..].trim_ascii();
+    (!secret.is_empty()).then_some(secret)
 }

@@ -712,6 +712,7 @@ pub fn decision_record_out(r: m::DecisionRecord) -> pb::DecisionRecord {
         assessment: Some(a),
         decided_at: Some(timestamp_out(r.decided_at)),
         event_digest: r.event_digest,
+        caller: r.caller,
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod convert;
+pub mod envelope;
 pub mod guardrails;
 pub mod profiles;
 pub mod scoring;

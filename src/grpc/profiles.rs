@@ -6,7 +6,6 @@ use jiff::Timestamp;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::auth::AdminAuth;
 use super::convert::{profile_in, profile_out};
 use super::observe;
 use super::pb;
@@ -30,12 +29,11 @@ pub const MAX_IMPORT_ERRORS: usize = 1000;
 pub struct ProfileService {
     store: Arc<dyn ProfileStore>,
     cache: Arc<ProfileCache>,
-    auth: AdminAuth,
 }
 
 impl ProfileService {
-    pub fn new(store: Arc<dyn ProfileStore>, cache: Arc<ProfileCache>, auth: AdminAuth) -> Self {
-        Self { store, cache, auth }
+    pub fn new(store: Arc<dyn ProfileStore>, cache: Arc<ProfileCache>) -> Self {
+        Self { store, cache }
     }
 
     /// Converts and validates a profile; field paths start at `profile.`.
@@ -130,11 +128,9 @@ impl BrandProfileService for ProfileService {
         &self,
         request: Request<pb::UpsertBrandProfileRequest>,
     ) -> Result<Response<pb::UpsertBrandProfileResponse>, Status> {
-        let auth = self.auth.check(&request);
         let req = request.into_inner();
         let brand_id = req.profile.as_ref().map_or("", |p| p.brand_id.as_str());
         observe("UpsertBrandProfile", brand_id, async {
-            auth?;
             let profile = Self::accept(req.profile.as_ref())?;
             if let Some(v) = req.expected_version
                 && v < 0
@@ -198,10 +194,8 @@ impl BrandProfileService for ProfileService {
         &self,
         request: Request<pb::DeleteBrandProfileRequest>,
     ) -> Result<Response<pb::DeleteBrandProfileResponse>, Status> {
-        let auth = self.auth.check(&request);
         let req = request.into_inner();
         observe("DeleteBrandProfile", &req.brand_id, async {
-            auth?;
             validate_brand_id(&req.brand_id, "brand_id")?;
             let deleted = self.store.delete_profile(&req.brand_id).await?;
             self.cache.invalidate(&req.brand_id).await;
@@ -217,10 +211,8 @@ impl BrandProfileService for ProfileService {
         &self,
         request: Request<Streaming<pb::ImportBrandProfilesRequest>>,
     ) -> Result<Response<pb::ImportBrandProfilesResponse>, Status> {
-        let auth = self.auth.check(&request);
         let mut stream = request.into_inner();
         observe("ImportBrandProfiles", "", async {
-            auth?;
             let mut resp = pb::ImportBrandProfilesResponse::default();
             let mut index: u32 = 0;
             let mut pending: Vec<BrandProfile> = Vec::with_capacity(IMPORT_BATCH);

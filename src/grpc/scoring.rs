@@ -13,12 +13,13 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{assessment_out, event_in, timestamp_in};
+use super::envelope::{Caller, Deadline, InFlight};
 use super::observe;
 use super::pb;
 use super::pb::scoring_service_server::ScoringService;
 use super::status::item_error;
 use crate::core::model::{Blackout, EngagementCounts, Event};
-use crate::core::validate::validate_brand_id;
+use crate::core::validate::{validate_brand_id, validate_event_time};
 use crate::core::{CompiledProfile, analyse};
 use crate::error::Error;
 use crate::scoring::{Scored, Scorer};
@@ -46,16 +47,49 @@ enum StreamJob {
     Failed(Status),
 }
 const RANK_PAGE: usize = 500;
+/// Pairs assessed between two looks at the deadline: about a millisecond
+/// of work, so an expired batch stops within a millisecond or so.
+const DEADLINE_CHECK_PAIRS: usize = 256;
+/// Events whose encoding is larger than this are analysed on the blocking
+/// pool: analysis is linear in the event's bytes, and a reactor thread
+/// must not be held for long by one request.
+const OFFLOAD_EVENT_BYTES: usize = 16 * 1024;
+/// Longest `request_id`: it is stored with every logged decision and
+/// echoed in every answer.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
 
 pub struct ScoringApi {
     scorer: Arc<Scorer>,
     store: Arc<dyn Store>,
+    in_flight: InFlight,
 }
 
 impl ScoringApi {
-    pub fn new(scorer: Arc<Scorer>, store: Arc<dyn Store>) -> Self {
-        Self { scorer, store }
+    pub fn new(scorer: Arc<Scorer>, store: Arc<dyn Store>, in_flight: InFlight) -> Self {
+        Self {
+            scorer,
+            store,
+            in_flight,
+        }
     }
+}
+
+fn check_request_id(request_id: &str) -> Result<(), Error> {
+    if request_id.len() > MAX_REQUEST_ID_LEN {
+        return Err(Error::invalid(
+            "request_id",
+            format!(
+                "must be at most {MAX_REQUEST_ID_LEN} bytes, got {}",
+                request_id.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Stops a loop whose call has run out of time.
+fn check_deadline(deadline: Option<Deadline>) -> Result<(), Error> {
+    deadline.map_or(Ok(()), Deadline::check)
 }
 
 fn digest(event: &pb::Event) -> String {
@@ -89,28 +123,53 @@ fn scored_out(s: Scored, request_id: &str) -> pb::Assessment {
     a
 }
 
-/// Scores one request-shaped input (Score and ScoreStream share it).
-async fn score_request(
-    scorer: &Scorer,
-    request_id: &str,
-    event: Option<&pb::Event>,
-    brand_id: &str,
-    now: Option<&prost_types::Timestamp>,
+/// One request-shaped input (Score and ScoreStream share it).
+struct ScoreInput {
+    request_id: String,
+    event: Option<pb::Event>,
+    brand_id: String,
+    now: Option<prost_types::Timestamp>,
     log: bool,
+}
+
+async fn score_request(
+    scorer: &Arc<Scorer>,
+    input: ScoreInput,
+    caller: &str,
 ) -> Result<pb::Assessment, Error> {
-    validate_brand_id(brand_id, "brand_id")?;
-    let now = now_or(now)?;
-    let event = event.ok_or_else(|| Error::invalid("event", "must be set"))?;
+    check_request_id(&input.request_id)?;
+    validate_brand_id(&input.brand_id, "brand_id")?;
+    let now = now_or(input.now.as_ref())?;
+    let event = input
+        .event
+        .ok_or_else(|| Error::invalid("event", "must be set"))?;
     // The encoding keys the analysis cache and is what the log digests.
     let encoded = event.encode_to_vec();
-    let analysed = scorer.analysis(&encoded, || {
-        event_in(event).map_err(|v| Error::from(v.within("event")))
-    })?;
+    let analyse = |scorer: &Scorer, encoded: &[u8], event: &pb::Event| {
+        scorer.analysis(encoded, || {
+            event_in(event).map_err(|v| Error::from(v.within("event")))
+        })
+    };
+    let (analysed, encoded) = if encoded.len() > OFFLOAD_EVENT_BYTES {
+        let scorer = scorer.clone();
+        tokio::task::spawn_blocking(move || {
+            let analysed = analyse(&scorer, &encoded, &event);
+            (analysed, encoded)
+        })
+        .await
+        .map_err(|e| Error::Internal(Box::new(e)))?
+    } else {
+        (analyse(scorer, &encoded, &event), encoded)
+    };
+    let analysed = analysed?;
+    validate_event_time(&analysed.event, now).map_err(|v| Error::from(v.within("event")))?;
     let assessment = scorer
-        .assess_one(&analysed.event, &analysed, brand_id, now)
+        .assess_one(&analysed.event, &analysed, &input.brand_id, now)
         .await?;
-    let scored = scorer.finish(assessment, request_id, log, || digest_of(&encoded));
-    Ok(scored_out(scored, request_id))
+    let scored = scorer.finish(assessment, &input.request_id, caller, input.log, || {
+        digest_of(&encoded)
+    });
+    Ok(scored_out(scored, &input.request_id))
 }
 
 /// Everything a batch needs after its I/O (profiles, counts), owned so it
@@ -130,17 +189,24 @@ struct BatchWork {
     log: bool,
     /// One per event when the batch is logged, else empty.
     digests: Vec<String>,
+    caller: Arc<str>,
+    deadline: Option<Deadline>,
 }
 
 impl BatchWork {
     /// Results in event-major order: all brands of event 0, then event 1.
     /// Each event is analysed once, here rather than on the reactor.
-    fn run(&self, scorer: &Scorer) -> Vec<pb::PairResult> {
+    /// Stops with DEADLINE_EXCEEDED once the call's deadline has passed.
+    fn run(&self, scorer: &Scorer) -> Result<Vec<pb::PairResult>, Error> {
         let nb = self.profiles.len();
         let mut out = Vec::with_capacity(self.events.len() * nb);
         for (ei, event) in self.events.iter().enumerate() {
+            check_deadline(self.deadline)?;
             let event = event.as_ref().map(analyse);
             for (bi, profile) in self.profiles.iter().enumerate() {
+                if bi % DEADLINE_CHECK_PAIRS == DEADLINE_CHECK_PAIRS - 1 {
+                    check_deadline(self.deadline)?;
+                }
                 let result = match (&event, profile) {
                     (Err(err), _) => pb::pair_result::Result::Error((*err).clone()),
                     (_, Err(err)) => pb::pair_result::Result::Error(err.clone()),
@@ -152,7 +218,7 @@ impl BatchWork {
                             self.counts[ei * nb + bi],
                             self.now,
                         );
-                        let scored = scorer.finish(assessment, "", self.log, || {
+                        let scored = scorer.finish(assessment, "", &self.caller, self.log, || {
                             self.digests.get(ei).cloned().unwrap_or_default()
                         });
                         pb::pair_result::Result::Assessment(scored_out(scored, ""))
@@ -165,7 +231,7 @@ impl BatchWork {
                 });
             }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -175,15 +241,20 @@ impl ScoringService for ScoringApi {
         &self,
         request: Request<pb::ScoreRequest>,
     ) -> Result<Response<pb::ScoreResponse>, Status> {
+        let caller = Caller::of(&request);
         let req = request.into_inner();
-        observe("Score", &req.brand_id, async {
+        let brand = req.brand_id.clone();
+        observe("Score", &brand, async {
             let assessment = score_request(
                 &self.scorer,
-                &req.request_id,
-                req.event.as_ref(),
-                &req.brand_id,
-                req.now.as_ref(),
-                req.log_decision,
+                ScoreInput {
+                    request_id: req.request_id,
+                    event: req.event,
+                    brand_id: req.brand_id,
+                    now: req.now,
+                    log: req.log_decision,
+                },
+                &caller,
             )
             .await?;
             Ok(pb::ScoreResponse {
@@ -197,6 +268,8 @@ impl ScoringService for ScoringApi {
         &self,
         request: Request<pb::ScoreBatchRequest>,
     ) -> Result<Response<pb::ScoreBatchResponse>, Status> {
+        let caller = Caller::of(&request);
+        let deadline = Deadline::of(&request);
         let req = request.into_inner();
         observe("ScoreBatch", "", async {
             let (ne, nb) = (req.events.len(), req.brand_ids.len());
@@ -228,6 +301,7 @@ impl ScoringService for ScoringApi {
             for (i, e) in req.events.iter().enumerate() {
                 events.push(
                     event_in(e)
+                        .and_then(|e| validate_event_time(&e, now).map(|()| e))
                         .map_err(|v| item_error(Error::from(v.within(&format!("events[{i}]"))))),
                 );
             }
@@ -265,14 +339,17 @@ impl ScoringService for ScoringApi {
                 now,
                 log: req.log_decision,
                 digests,
+                caller,
+                deadline,
             };
+            check_deadline(deadline)?;
             let results = if ne * nb > INLINE_PAIRS {
                 let scorer = self.scorer.clone();
                 tokio::task::spawn_blocking(move || work.run(&scorer))
                     .await
-                    .map_err(|e| Error::Internal(Box::new(e)))?
+                    .map_err(|e| Error::Internal(Box::new(e)))??
             } else {
-                work.run(&self.scorer)
+                work.run(&self.scorer)?
             };
             Ok(pb::ScoreBatchResponse { results })
         })
@@ -285,6 +362,7 @@ impl ScoringService for ScoringApi {
         &self,
         request: Request<Streaming<pb::ScoreStreamRequest>>,
     ) -> Result<Response<Self::ScoreStreamStream>, Status> {
+        let caller = Caller::of(&request);
         let mut inbound = request.into_inner();
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         // Items are scored concurrently (up to STREAM_WINDOW at once, on
@@ -294,33 +372,48 @@ impl ScoringService for ScoringApi {
         // server from reading requests instead of growing memory.
         let (jobs_tx, mut jobs_rx) = mpsc::channel::<StreamJob>(STREAM_WINDOW);
         let scorer = self.scorer.clone();
+        let in_flight = self.in_flight.clone();
         tokio::spawn(async move {
             while let Some(item) = inbound.next().await {
                 let job = match item {
                     Ok(item) => {
                         let scorer = scorer.clone();
+                        let caller = caller.clone();
+                        // Each item is admitted like an RPC of its own:
+                        // over the bound, it is answered RESOURCE_EXHAUSTED
+                        // at once and the stream goes on.
+                        let permit = in_flight.admit();
                         StreamJob::Scoring(tokio::spawn(async move {
-                            let result = match score_request(
-                                &scorer,
-                                &item.request_id,
-                                item.event.as_ref(),
-                                &item.brand_id,
-                                item.now.as_ref(),
-                                item.log_decision,
-                            )
-                            .await
-                            {
+                            let request_id = item.request_id.clone();
+                            let scored = match permit {
+                                Ok(_permit) => {
+                                    score_request(
+                                        &scorer,
+                                        ScoreInput {
+                                            request_id: item.request_id,
+                                            event: item.event,
+                                            brand_id: item.brand_id,
+                                            now: item.now,
+                                            log: item.log_decision,
+                                        },
+                                        &caller,
+                                    )
+                                    .await
+                                }
+                                Err(overloaded) => Err(overloaded),
+                            };
+                            let result = match scored {
                                 Ok(a) => pb::score_stream_response::Result::Assessment(a),
                                 Err(e) => pb::score_stream_response::Result::Error(item_error(e)),
                             };
                             pb::ScoreStreamResponse {
-                                request_id: item.request_id,
+                                request_id,
                                 result: Some(result),
                             }
                         }))
                     }
                     // The client went away or sent garbage: end the stream.
-                    Err(status) => StreamJob::Failed(status),
+                    Err(status) => StreamJob::Failed(oversized_as_exhausted(status)),
                 };
                 let failed = matches!(job, StreamJob::Failed(_));
                 if jobs_tx.send(job).await.is_err() || failed {
@@ -351,6 +444,8 @@ impl ScoringService for ScoringApi {
         &self,
         request: Request<pb::RankBrandsRequest>,
     ) -> Result<Response<pb::RankBrandsResponse>, Status> {
+        let caller = Caller::of(&request);
+        let deadline = Deadline::of(&request);
         let req = request.into_inner();
         observe("RankBrands", "", async {
             let k = match req.k as usize {
@@ -377,6 +472,7 @@ impl ScoringService for ScoringApi {
             }
             let now = now_or(req.now.as_ref())?;
             let event = event_or(req.event.as_ref(), "event")?;
+            validate_event_time(&event, now).map_err(|v| Error::from(v.within("event")))?;
             let analysed = Arc::new(analyse(&event));
             let blackouts = Arc::new(self.scorer.active_blackouts(now));
             let mut top = TopK::new(k);
@@ -384,6 +480,7 @@ impl ScoringService for ScoringApi {
             // One page of brands: profiles and counts (async), then the pure
             // assessments, on the blocking pool when the page is large.
             let mut rank_page = async |ids: &[String]| -> Result<(), Error> {
+                check_deadline(deadline)?;
                 let mut work = Vec::with_capacity(ids.len());
                 for id in ids {
                     match self.scorer.profile(id).await {
@@ -398,17 +495,24 @@ impl ScoringService for ScoringApi {
                 }
                 let scorer = self.scorer.clone();
                 let (analysed, blackouts) = (analysed.clone(), blackouts.clone());
-                let assess_all = move || -> Vec<crate::core::model::Assessment> {
-                    work.iter()
-                        .map(|(p, c)| scorer.assess(&analysed, p, &blackouts, *c, now))
-                        .collect()
+                let assess_all = move || -> Result<Vec<crate::core::model::Assessment>, Error> {
+                    let mut out = Vec::with_capacity(work.len());
+                    for chunk in work.chunks(DEADLINE_CHECK_PAIRS) {
+                        check_deadline(deadline)?;
+                        out.extend(
+                            chunk
+                                .iter()
+                                .map(|(p, c)| scorer.assess(&analysed, p, &blackouts, *c, now)),
+                        );
+                    }
+                    Ok(out)
                 };
                 let assessed = if ids.len() > INLINE_PAIRS {
                     tokio::task::spawn_blocking(assess_all)
                         .await
-                        .map_err(|e| Error::Internal(Box::new(e)))?
+                        .map_err(|e| Error::Internal(Box::new(e)))??
                 } else {
-                    assess_all()
+                    assess_all()?
                 };
                 for a in assessed {
                     top.offer(a);
@@ -447,13 +551,25 @@ impl ScoringService for ScoringApi {
                 .map(|a| {
                     let scored = self
                         .scorer
-                        .finish(a, "", req.log_decision, || event_digest.clone());
+                        .finish(a, "", &caller, req.log_decision, || event_digest.clone());
                     scored_out(scored, "")
                 })
                 .collect();
             Ok(pb::RankBrandsResponse { ranked })
         })
         .await
+    }
+}
+
+/// A ScoreStream item over `--max-request-bytes` arrives as tonic's
+/// OUT_OF_RANGE; the gRPC specification says RESOURCE_EXHAUSTED.
+fn oversized_as_exhausted(status: Status) -> Status {
+    if status.code() == tonic::Code::OutOfRange
+        && status.message().contains("message length too large")
+    {
+        Status::resource_exhausted(status.message().to_string())
+    } else {
+        status
     }
 }
 

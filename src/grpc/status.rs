@@ -36,7 +36,35 @@ impl From<Error> for Status {
                 Status::with_error_details(Code::FailedPrecondition, message, d)
             }
             Error::Unauthenticated => Status::unauthenticated(e.to_string()),
-            Error::PermissionDenied => Status::permission_denied(e.to_string()),
+            Error::PermissionDenied { ref key, scope } => {
+                let d = ErrorInfoBuilder::new("MISSING_SCOPE")
+                    .meta("scope", scope)
+                    .meta("key", key)
+                    .build();
+                Status::with_error_details(Code::PermissionDenied, e.to_string(), d)
+            }
+            Error::RateLimited {
+                ref key,
+                retry_after,
+            } => {
+                let mut d = ErrorInfoBuilder::new("RATE_LIMITED")
+                    .meta("key", key)
+                    .build();
+                d.set_retry_info(Some(retry_after));
+                Status::with_error_details(Code::ResourceExhausted, e.to_string(), d)
+            }
+            Error::Overloaded { retry_after, .. } => {
+                let mut d = ErrorInfoBuilder::new("OVERLOADED").build();
+                d.set_retry_info(Some(retry_after));
+                Status::with_error_details(Code::ResourceExhausted, e.to_string(), d)
+            }
+            Error::DeadlineExceeded => Status::deadline_exceeded(e.to_string()),
+            Error::MessageTooLarge { limit } => {
+                let d = ErrorInfoBuilder::new("MESSAGE_TOO_LARGE")
+                    .meta("limit_bytes", &limit.to_string())
+                    .build();
+                Status::with_error_details(Code::ResourceExhausted, e.to_string(), d)
+            }
             Error::Internal(source) => {
                 // The caller gets an opaque message; the log gets the chain.
                 let chain = crate::error::chain(source.as_ref());
@@ -44,6 +72,30 @@ impl From<Error> for Status {
                 Status::internal("internal error")
             }
         }
+    }
+}
+
+/// `google.rpc.ErrorInfo` in this service's domain.
+struct ErrorInfoBuilder {
+    reason: &'static str,
+    meta: HashMap<String, String>,
+}
+
+impl ErrorInfoBuilder {
+    fn new(reason: &'static str) -> Self {
+        Self {
+            reason,
+            meta: HashMap::new(),
+        }
+    }
+
+    fn meta(mut self, key: &str, value: &str) -> Self {
+        self.meta.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    fn build(self) -> ErrorDetails {
+        ErrorDetails::with_error_info(self.reason, DOMAIN, self.meta)
     }
 }
 

@@ -145,9 +145,20 @@ async fn blackouts_apply_only_inside_their_window_and_scope() {
         assert!(!codes(&a).contains(&ReasonCode::BlackoutActive), "{now}");
     }
 
+    // Without starts_at, a blackout applies from its creation (today), not
+    // to a replay of the past.
+    let mut since_creation = blackout(pb::BlackoutScope::Brand);
+    since_creation.brand_id = "other".into();
+    create(&mut app, since_creation).await;
+    let replay = score(&mut app, ev(), "other", "2026-02-03T20:05:00Z").await;
+    assert!(!codes(&replay).contains(&ReasonCode::BlackoutActive));
+    let live = score(&mut app, ev(), "other", &jiff::Timestamp::now().to_string()).await;
+    assert!(codes(&live).contains(&ReasonCode::BlackoutActive));
+
     // TOPIC: terms in the event's text.
     let mut topic = blackout(pb::BlackoutScope::Topic);
     topic.terms = vec!["power outage".into()];
+    topic.starts_at = Some(ts("2026-02-03T00:00:00Z"));
     create(&mut app, topic).await;
     let mut ev2 = blackout_moment("m", "2026-02-03T20:00:00Z");
     ev2.text = "Massive power outage downtown".into();
@@ -157,6 +168,7 @@ async fn blackouts_apply_only_inside_their_window_and_scope() {
     // REGION: case-insensitive on audience_region.
     let mut region = blackout(pb::BlackoutScope::Region);
     region.region = "us-tx".into();
+    region.starts_at = Some(ts("2026-02-03T00:00:00Z"));
     create(&mut app, region).await;
     let mut ev3 = ev();
     ev3.audience_region = "US-TX".into();

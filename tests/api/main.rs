@@ -3,6 +3,7 @@
 
 mod cli;
 mod durability;
+mod envelope;
 mod grpcurl;
 mod guardrails;
 mod helpers;
@@ -10,3 +11,4 @@ mod lifecycle;
 mod profiles;
 mod readme;
 mod scoring;
+mod security;
