@@ -8,10 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
-use tokio_stream::StreamExt;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
 use crate::access::{KeySet, Keys, KeysError};
@@ -27,7 +24,6 @@ use crate::grpc::profiles::ProfileService;
 use crate::grpc::scoring::ScoringApi;
 use crate::guardrails::{Blackouts, DecisionWriter, EngagementIndex, decision_log, run_retention};
 use crate::metrics::Metrics;
-use crate::net::CoalescingStream;
 use crate::scoring::{Analyses, Scorer};
 use crate::store::{ProfileStore, SqliteStore, Store, StoreError};
 
@@ -65,13 +61,8 @@ pub enum AppError {
          a loopback address, or pass --insecure-no-auth to accept the risk"
     )]
     OpenNonLoopback { addr: SocketAddr },
-    #[error("cannot read {what} {path}")]
-    TlsFile {
-        what: &'static str,
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot set up TLS")]
+    Tls(#[from] crate::tls::TlsError),
     #[error("cannot open the store")]
     Store(#[from] StoreError),
     #[error("cannot listen on {addr}")]
@@ -106,7 +97,7 @@ pub struct Application {
     keys: Arc<Keys>,
     keys_path: Option<std::path::PathBuf>,
     admin_token: Option<String>,
-    tls: Option<ServerTlsConfig>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     in_flight: InFlight,
     config: ServeConfig,
     /// Held for the process's life: the data directory's advisory lock.
@@ -300,35 +291,18 @@ impl Application {
             }
         }
 
-        let connections = Arc::new(Semaphore::new(
-            self.config
-                .max_connections()
-                .clamp(1, Semaphore::MAX_PERMITS),
-        ));
-        let idle_timeout = self.config.idle_timeout;
-        let refused = self.metrics.clone();
-        let incoming = TcpListenerStream::new(self.listener).filter_map(move |conn| {
-            let s = match conn {
-                Ok(s) => s,
-                Err(e) => return Some(Err(e)),
-            };
-            let Ok(permit) = connections.clone().try_acquire_owned() else {
-                // Closing at once keeps the descriptor budget for the
-                // connections that are served (and for health checks).
-                Metrics::inc(&refused.connections_refused);
-                tracing::debug!("connection refused: --max-connections reached");
-                return None;
-            };
-            // Small unary messages: do not wait for Nagle.
-            let _ = s.set_nodelay(true);
-            Some(Ok(CoalescingStream::new(s, idle_timeout, Some(permit))))
-        });
+        let incoming = crate::net::accept(
+            self.listener,
+            crate::net::AcceptConfig {
+                tls: self.tls.clone(),
+                handshake_timeout: self.config.handshake_timeout,
+                idle_timeout: self.config.idle_timeout,
+                max_connections: self.config.max_connections(),
+                metrics: self.metrics.clone(),
+            },
+        );
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let mut builder = Server::builder();
-        if let Some(tls) = self.tls.clone() {
-            builder = builder.tls_config(tls)?;
-        }
-        let server = builder
+        let server = Server::builder()
             // A stream window well under the connection window: a client
             // that stops reading a ScoreStream stalls on flow control long
             // before h2's budget for buffered small DATA frames (half the
@@ -439,27 +413,15 @@ fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, AppError> {
 
 /// The TLS settings, read from the PEM files now so a bad path stops the
 /// start with the file's name.
-fn tls_config(config: &ServeConfig) -> Result<Option<ServerTlsConfig>, AppError> {
+fn tls_config(config: &ServeConfig) -> Result<Option<Arc<rustls::ServerConfig>>, AppError> {
     let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) else {
         return Ok(None);
     };
-    let read = |what: &'static str, path: &std::path::Path| {
-        std::fs::read(path).map_err(|source| AppError::TlsFile {
-            what,
-            path: path.display().to_string(),
-            source,
-        })
-    };
-    let mut tls = ServerTlsConfig::new()
-        .identity(Identity::from_pem(
-            read("--tls-cert", cert)?,
-            read("--tls-key", key)?,
-        ))
-        .timeout(config.handshake_timeout);
-    if let Some(ca) = &config.tls_client_ca {
-        tls = tls.client_ca_root(Certificate::from_pem(read("--tls-client-ca", ca)?));
-    }
-    Ok(Some(tls))
+    Ok(Some(crate::tls::server_config(
+        cert,
+        key,
+        config.tls_client_ca.as_deref(),
+    )?))
 }
 
 /// SIGHUP reloads the keys file. A file that does not load leaves the keys

@@ -18,3 +18,4 @@ pub mod scoring;
 pub mod store;
 pub mod synthetic;
 pub mod telemetry;
+pub mod tls;

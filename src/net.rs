@@ -189,6 +189,158 @@ impl AsyncWrite for CoalescingStream {
     }
 }
 
+/// A served connection: plaintext, or TLS over the same wrapper (so the
+/// connection limit and the idle timer apply to both).
+#[derive(Debug)]
+pub enum ServerConn {
+    Plain(CoalescingStream),
+    Tls(Box<tokio_rustls::server::TlsStream<CoalescingStream>>),
+}
+
+impl Connected for ServerConn {
+    type ConnectInfo = PeerInfo;
+
+    fn connect_info(&self) -> Self::ConnectInfo {
+        match self {
+            ServerConn::Plain(s) => s.peer.clone(),
+            ServerConn::Tls(s) => s.get_ref().0.peer.clone(),
+        }
+    }
+}
+
+impl AsyncRead for ServerConn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ServerConn::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            ServerConn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for ServerConn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            ServerConn::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            ServerConn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ServerConn::Plain(s) => Pin::new(s).poll_flush(cx),
+            ServerConn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ServerConn::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            ServerConn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            ServerConn::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            ServerConn::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    // Plaintext: see CoalescingStream. TLS: rustls copies into its own
+    // records either way, so vectored writes save nothing there either.
+    fn is_write_vectored(&self) -> bool {
+        false
+    }
+}
+
+/// Settings of the accept loop.
+pub struct AcceptConfig {
+    pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    pub handshake_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+}
+
+/// Accepts connections on its own task and yields them once ready (TLS
+/// handshakes run concurrently, each under the handshake timeout, so a slow
+/// or silent client never holds up the others). Over `max_connections`, a
+/// connection is closed at once. Ends, closing the listener, when the
+/// returned stream is dropped.
+pub fn accept(
+    listener: tokio::net::TcpListener,
+    config: AcceptConfig,
+) -> tokio_stream::wrappers::ReceiverStream<io::Result<ServerConn>> {
+    const READY_QUEUE: usize = 64;
+    /// Pause after an accept error (e.g. out of descriptors), so the loop
+    /// does not spin while the condition lasts.
+    const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
+    let (tx, rx) = tokio::sync::mpsc::channel(READY_QUEUE);
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(
+        config
+            .max_connections
+            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+    ));
+    let acceptor = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
+    tokio::spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                r = listener.accept() => r,
+                () = tx.closed() => break,
+            };
+            let socket = match accepted {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    continue;
+                }
+            };
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                // Closing at once keeps the descriptor budget for the
+                // connections that are served (and for health checks).
+                crate::metrics::Metrics::inc(&config.metrics.connections_refused);
+                tracing::debug!("connection refused: --max-connections reached");
+                continue;
+            };
+            // Small unary messages: do not wait for Nagle.
+            let _ = socket.set_nodelay(true);
+            let stream = CoalescingStream::new(socket, config.idle_timeout, Some(permit));
+            let Some(acceptor) = &acceptor else {
+                if tx.send(Ok(ServerConn::Plain(stream))).await.is_err() {
+                    break;
+                }
+                continue;
+            };
+            let (acceptor, tx) = (acceptor.clone(), tx.clone());
+            let limit = config.handshake_timeout;
+            tokio::spawn(async move {
+                let peer = stream.peer.remote;
+                match tokio::time::timeout(limit, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => {
+                        let _ = tx.send(Ok(ServerConn::Tls(Box::new(tls)))).await;
+                    }
+                    Ok(Err(e)) => tracing::debug!(?peer, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(?peer, "TLS handshake timed out"),
+                }
+            });
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
 /// File descriptors kept for everything but client connections: the store's
 /// pool, its WAL files, the metrics endpoint, logs and the listeners.
 const RESERVED_FDS: u64 = 64;

@@ -14,10 +14,16 @@ use crate::helpers::profile;
 /// Starts `kairos serve` on port 0 and reads the bound address from its
 /// JSON log. The rest of stderr is drained so the server never blocks.
 fn start_binary(data_dir: &Path) -> (Child, SocketAddr) {
+    start_binary_with(data_dir, &[])
+}
+
+/// `start_binary` with more `serve` flags.
+pub fn start_binary_with(data_dir: &Path, extra: &[&std::ffi::OsStr]) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kairos"))
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
         .arg("--data-dir")
         .arg(data_dir)
+        .args(extra)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -22,13 +22,13 @@ async fn load_brands(server: &Server, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..n {
         let id = format!("brand-{i:03}");
-        profiles
-            .upsert_brand_profile(pb::UpsertBrandProfileRequest {
-                profile: Some(cookie_brand(&id)),
-                expected_version: None,
-            })
-            .await
-            .unwrap();
+        // An explicit deadline: some servers here run with a tiny default.
+        let mut req = tonic::Request::new(pb::UpsertBrandProfileRequest {
+            profile: Some(cookie_brand(&id)),
+            expected_version: None,
+        });
+        req.set_timeout(Duration::from_secs(30));
+        profiles.upsert_brand_profile(req).await.unwrap();
         ids.push(id);
     }
     ids

@@ -8,6 +8,7 @@ mod grpcurl;
 mod guardrails;
 mod helpers;
 mod lifecycle;
+mod production;
 mod profiles;
 mod readme;
 mod scoring;

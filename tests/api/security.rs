@@ -336,6 +336,7 @@ async fn admin_token_is_one_admin_key() {
 /// A CA, and certificates it signed for the server and a client.
 pub struct Pki {
     pub ca_pem: String,
+    pub ca_key: String,
     pub server_cert: String,
     pub server_key: String,
     pub client_cert: String,
@@ -369,6 +370,7 @@ pub fn pki() -> Pki {
     let (client_cert, client_key) = leaf(&authority, &["client"]);
     Pki {
         ca_pem: authority.pem(),
+        ca_key: authority.key().serialize_pem(),
         server_cert,
         server_key,
         client_cert,
@@ -472,4 +474,209 @@ async fn mutual_tls_admits_only_certificates_from_the_client_ca() {
         "a certificate from another CA was accepted"
     );
     server.stop().await;
+}
+
+#[tokio::test]
+async fn sighup_rotates_keys_without_a_restart_and_a_bad_file_keeps_the_old_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys.yaml");
+    let one_key = |name: &str, secret: &str| {
+        format!(
+            "keys:\n  - name: {name}\n    sha256: {}\n    scopes: [read]\n",
+            sha256_hex(secret)
+        )
+    };
+    std::fs::write(&keys, one_key("old", "old-secret")).unwrap();
+    let (mut child, addr) = crate::durability::start_binary_with(
+        &dir.path().join("data"),
+        &["--api-keys".as_ref(), keys.as_os_str()],
+    );
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let list = |key: &'static str| {
+        let mut client = BrandProfileServiceClient::new(channel.clone());
+        async move {
+            client
+                .list_brand_profiles(with_key(pb::ListBrandProfilesRequest::default(), Some(key)))
+                .await
+                .err()
+                .map_or(Code::Ok, |s| s.code())
+        }
+    };
+    let hangup = |pid: u32| {
+        let ok = std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -HUP");
+    };
+    // Polls until the reload shows, for at most 10 s.
+    async fn eventually<F: std::future::Future<Output = bool>>(mut f: impl FnMut() -> F) -> bool {
+        for _ in 0..100 {
+            if f().await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+    assert_eq!(list("old-secret").await, Code::Ok);
+    assert_eq!(list("new-secret").await, Code::Unauthenticated);
+
+    std::fs::write(&keys, one_key("new", "new-secret")).unwrap();
+    hangup(child.id());
+    assert!(
+        eventually(|| async { list("new-secret").await == Code::Ok }).await,
+        "the new key never worked"
+    );
+    assert_eq!(list("old-secret").await, Code::Unauthenticated);
+
+    // A broken file is refused and the keys in force stay.
+    std::fs::write(&keys, "keys: [this is not a key").unwrap();
+    hangup(child.id());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(list("new-secret").await, Code::Ok);
+    assert!(child.try_wait().unwrap().is_none(), "the server exited");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Runs openssl, failing the test when it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is needed for this test");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `openssl x509 -req` without an extensions file signs X.509 v1
+/// certificates, which webpki does not read; they are accepted when signed
+/// by the client CA, and a look-alike CA (same name, other key) is not.
+// grpcurl runs as a blocking child process: the server needs threads of
+// its own meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutual_tls_accepts_v1_client_certificates_signed_by_the_client_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pki = pki();
+    let server = Server::start(tls_config(d, &pki, true)).await.unwrap();
+    let v1_client = |ca: &str, ca_key: &str, name: &str| -> (String, String) {
+        openssl(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                &format!("/CN={name}"),
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                ca,
+                "-CAkey",
+                ca_key,
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
+        let cert = std::fs::read_to_string(d.join(format!("{name}.pem"))).unwrap();
+        let key = std::fs::read_to_string(d.join(format!("{name}.key"))).unwrap();
+        (cert, key)
+    };
+    // The real CA, as files openssl can sign with.
+    std::fs::write(d.join("ca.pem"), &pki.ca_pem).unwrap();
+    std::fs::write(d.join("ca.key"), &pki.ca_key).unwrap();
+    v1_client("ca.pem", "ca.key", "legacy");
+    assert!(
+        std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in", "legacy.pem"])
+            .current_dir(d)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("Version: 1 (0x0)"))
+            .unwrap_or(false),
+        "openssl did not make a v1 certificate"
+    );
+    // rustls refuses to present a v1 certificate as a client, so the
+    // client here is grpcurl (Go), as an operator's would be.
+    assert!(
+        grpcurl_health(d, server.addr, "legacy"),
+        "the v1 certificate was refused"
+    );
+    // A CA with the same name but another key cannot vouch for anyone.
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=kairos-test-ca",
+            "-keyout",
+            "fake.key",
+            "-out",
+            "fake.pem",
+        ],
+    );
+    v1_client("fake.pem", "fake.key", "forged");
+    assert!(
+        !grpcurl_health(d, server.addr, "forged"),
+        "a v1 certificate from a look-alike CA was accepted"
+    );
+    server.stop().await;
+}
+
+/// A health check by grpcurl over mutual TLS with `<name>.pem`/`<name>.key`.
+fn grpcurl_health(dir: &Path, addr: std::net::SocketAddr, name: &str) -> bool {
+    let out = std::process::Command::new("grpcurl")
+        .args([
+            "-cacert",
+            "ca.pem",
+            "-cert",
+            &format!("{name}.pem"),
+            "-key",
+            &format!("{name}.key"),
+            "-servername",
+            "localhost",
+            "-max-time",
+            "5",
+        ])
+        .arg(addr.to_string())
+        .arg("grpc.health.v1.Health/Check")
+        .current_dir(dir)
+        .output()
+        .expect("grpcurl (scripts/test.sh installs it)");
+    let ok = String::from_utf8_lossy(&out.stdout).contains("SERVING");
+    if !ok {
+        eprintln!("grpcurl: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    ok
 }
