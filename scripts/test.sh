@@ -15,5 +15,10 @@ if ! command -v grpcurl >/dev/null 2>&1; then
     export PATH
 fi
 grpcurl -version >&2
+# The TLS tests sign certificates the way operators do, with openssl.
+command -v openssl >/dev/null 2>&1 || {
+    echo "openssl is needed by the TLS tests (apt-get install openssl)" >&2
+    exit 1
+}
 
 cargo test --locked "$@"

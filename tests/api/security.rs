@@ -112,6 +112,20 @@ fn score_request() -> pb::ScoreRequest {
     }
 }
 
+/// Loads the brand the scope checks score, with an admin `key`.
+async fn load_crumbly(channel: &Channel, key: &str) {
+    BrandProfileServiceClient::new(channel.clone())
+        .upsert_brand_profile(with_key(
+            pb::UpsertBrandProfileRequest {
+                profile: Some(cookie_brand("crumbly")),
+                expected_version: None,
+            },
+            Some(key),
+        ))
+        .await
+        .unwrap();
+}
+
 /// One RPC of each service, called with `key`: the codes, in order:
 /// Score, RecordEngagement, GetBrandProfile, ListDecisions, CreateBlackout.
 async fn codes_for(channel: &Channel, key: Option<&str>) -> Vec<Code> {
@@ -184,17 +198,7 @@ async fn every_scope_gets_the_code_its_credential_allows() {
     config.api_keys = Some(write_keys(dir.path()));
     let server = Server::start(config).await.unwrap();
     let channel = server.plain_channel().await;
-    let mut profiles = BrandProfileServiceClient::new(channel.clone());
-    profiles
-        .upsert_brand_profile(with_key(
-            pb::UpsertBrandProfileRequest {
-                profile: Some(cookie_brand("crumbly")),
-                expected_version: None,
-            },
-            Some("admin-secret"),
-        ))
-        .await
-        .unwrap();
+    load_crumbly(&channel, "admin-secret").await;
 
     use Code::{Ok as OK, PermissionDenied as DENIED, Unauthenticated as UNAUTH};
     assert_eq!(codes_for(&channel, None).await, [UNAUTH; 5], "no key");
@@ -318,17 +322,7 @@ async fn admin_token_is_one_admin_key() {
     let server = Server::start(config).await.unwrap();
     let channel = server.plain_channel().await;
     assert_eq!(codes_for(&channel, None).await, [Code::Unauthenticated; 5]);
-    let mut profiles = BrandProfileServiceClient::new(channel.clone());
-    profiles
-        .upsert_brand_profile(with_key(
-            pb::UpsertBrandProfileRequest {
-                profile: Some(cookie_brand("crumbly")),
-                expected_version: None,
-            },
-            Some("s3cret"),
-        ))
-        .await
-        .unwrap();
+    load_crumbly(&channel, "s3cret").await;
     assert_eq!(codes_for(&channel, Some("s3cret")).await, [Code::Ok; 5]);
     server.stop().await;
 }
