@@ -21,6 +21,12 @@ use crate::metrics::Metrics;
 use crate::scoring::Scorer;
 use crate::store::{DecisionQuery, Store};
 
+/// Blackout ids are server-made (`bo_` and 30 hex digits); anything much
+/// longer cannot name one.
+const MAX_BLACKOUT_ID_LEN: usize = 128;
+/// Most bytes of decision records in one ListDecisions page.
+pub const MAX_PAGE_BYTES: usize = 256 * 1024;
+
 pub struct GuardrailApi {
     store: Arc<dyn Store>,
     blackouts: Arc<Blackouts>,
@@ -135,6 +141,13 @@ impl GuardrailService for GuardrailApi {
             if req.id.is_empty() {
                 return Err(Error::invalid("id", "must not be empty"));
             }
+            // Echoed in NOT_FOUND: no unbounded text goes back out.
+            if req.id.len() > MAX_BLACKOUT_ID_LEN {
+                return Err(Error::invalid(
+                    "id",
+                    format!("must be at most {MAX_BLACKOUT_ID_LEN} bytes"),
+                ));
+            }
             if !self.blackouts.delete(&req.id).await? {
                 return Err(Error::NotFound {
                     what: "blackout",
@@ -204,21 +217,33 @@ impl GuardrailService for GuardrailApi {
                 limit: size + 1,
             };
             let mut rows = self.store.query_decisions(&query).await?;
-            let next_page_token = if rows.len() > size {
-                rows.truncate(size);
-                rows.last()
-                    .map(|r| {
-                        encode_token(
-                            "decision",
-                            &time_key(r.assessment.assessed_at, &r.decision_id),
-                        )
-                    })
-                    .unwrap_or_default()
-            } else {
-                String::new()
+            let more = rows.len() > size;
+            rows.truncate(size);
+            // A page ends at `size` records or MAX_PAGE_BYTES, whichever
+            // comes first (always at least one record), so every page fits
+            // a client's default 4 MiB decode limit.
+            let mut decisions = Vec::with_capacity(rows.len());
+            let mut bytes = 0usize;
+            let mut last_key = None;
+            let mut cut = false;
+            for r in rows {
+                let key = time_key(r.assessment.assessed_at, &r.decision_id);
+                let record = decision_record_out(r);
+                let n = prost::Message::encoded_len(&record);
+                if !decisions.is_empty() && bytes + n > MAX_PAGE_BYTES {
+                    cut = true;
+                    break;
+                }
+                bytes += n;
+                last_key = Some(key);
+                decisions.push(record);
+            }
+            let next_page_token = match last_key {
+                Some(key) if more || cut => encode_token("decision", &key),
+                _ => String::new(),
             };
             Ok(pb::ListDecisionsResponse {
-                decisions: rows.into_iter().map(decision_record_out).collect(),
+                decisions,
                 next_page_token,
             })
         })

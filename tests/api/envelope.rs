@@ -349,3 +349,60 @@ async fn score_stream_items_are_admitted_one_by_one() {
     assert!(ok > 0);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn decision_pages_are_bounded_by_bytes_as_well_as_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServeConfig::for_tests(dir.path()))
+        .await
+        .unwrap();
+    let brands = load_brands(&server, 100).await;
+    let mut request = big_batch(&brands, 10);
+    request.log_decision = true;
+    ScoringServiceClient::new(server.plain_channel().await)
+        .score_batch(request)
+        .await
+        .unwrap();
+    // Stopping writes out everything the log accepted.
+    server.stop().await;
+    let server = Server::start(ServeConfig::for_tests(dir.path()))
+        .await
+        .unwrap();
+    let mut guardrails = kairos::grpc::pb::guardrail_service_client::GuardrailServiceClient::new(
+        server.plain_channel().await,
+    );
+    let mut seen = std::collections::HashSet::new();
+    let mut token = String::new();
+    let mut pages = 0;
+    let mut total = 0;
+    loop {
+        let page = guardrails
+            .list_decisions(pb::ListDecisionsRequest {
+                page_size: 1000,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let bytes: usize = page.decisions.iter().map(prost::Message::encoded_len).sum();
+        assert!(bytes <= kairos::grpc::guardrails::MAX_PAGE_BYTES, "{bytes}");
+        total += bytes;
+        for d in &page.decisions {
+            let id = d.assessment.as_ref().unwrap().decision_id.clone();
+            assert!(seen.insert(id), "a record came twice");
+        }
+        pages += 1;
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(seen.len(), 1000);
+    assert!(
+        total > kairos::grpc::guardrails::MAX_PAGE_BYTES,
+        "the records ({total} bytes) no longer exceed one page; log more"
+    );
+    assert!(pages >= 2, "one page held {} records", seen.len());
+    server.stop().await;
+}
