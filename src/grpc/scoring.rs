@@ -331,7 +331,7 @@ impl ScoringService for ScoringApi {
             };
             let work = BatchWork {
                 events,
-                event_ids: req.events.into_iter().map(|e| e.id).collect(),
+                event_ids: req.events.iter().map(|e| e.id.clone()).collect(),
                 profiles,
                 brand_ids: req.brand_ids,
                 counts,
@@ -343,7 +343,10 @@ impl ScoringService for ScoringApi {
                 deadline,
             };
             check_deadline(deadline)?;
-            let results = if ne * nb > INLINE_PAIRS {
+            // Events are analysed inside `run`: big ones keep it off the
+            // reactor as much as many pairs do.
+            let event_bytes: usize = req.events.iter().map(Message::encoded_len).sum();
+            let results = if ne * nb > INLINE_PAIRS || event_bytes > OFFLOAD_EVENT_BYTES {
                 let scorer = self.scorer.clone();
                 tokio::task::spawn_blocking(move || work.run(&scorer))
                     .await
@@ -473,7 +476,17 @@ impl ScoringService for ScoringApi {
             let now = now_or(req.now.as_ref())?;
             let event = event_or(req.event.as_ref(), "event")?;
             validate_event_time(&event, now).map_err(|v| Error::from(v.within("event")))?;
-            let analysed = Arc::new(analyse(&event));
+            let analysed =
+                if req.event.as_ref().map_or(0, Message::encoded_len) > OFFLOAD_EVENT_BYTES {
+                    let event = event.clone();
+                    Arc::new(
+                        tokio::task::spawn_blocking(move || analyse(&event))
+                            .await
+                            .map_err(|e| Error::Internal(Box::new(e)))?,
+                    )
+                } else {
+                    Arc::new(analyse(&event))
+                };
             let blackouts = Arc::new(self.scorer.active_blackouts(now));
             let mut top = TopK::new(k);
 
