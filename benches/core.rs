@@ -8,7 +8,8 @@ use std::hint::black_box;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use kairos::core::analyse::input_bytes;
 use kairos::core::model::{Guardrails, StoredProfile};
 use kairos::core::{CompiledProfile, analyse, assess};
 use kairos::grpc::convert::assessment_out;
@@ -87,5 +88,22 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(core, benches);
+/// Work budgets (issue 9): the worst inputs found for each step of the
+/// analysis, at the largest sizes validation allows, against the ordinary
+/// 280-character event. The throughput is the event's input bytes, so
+/// criterion reports each as bytes per second: time per KB is what the
+/// budgets bound. `cargo bench --bench core -- "analyse per KB"`.
+fn work_budgets(c: &mut Criterion) {
+    let mut g = c.benchmark_group("analyse per KB");
+    // A 1 MB event takes tens of milliseconds: ten samples are plenty.
+    g.sample_size(10);
+    let ordinary = ("ordinary 280-character event", synthetic::event(0));
+    for (name, e) in std::iter::once(ordinary).chain(synthetic::adversarial_events()) {
+        g.throughput(Throughput::Bytes(input_bytes(&e)));
+        g.bench_function(name, |b| b.iter(|| analyse(black_box(&e))));
+    }
+    g.finish();
+}
+
+criterion_group!(core, benches, work_budgets);
 criterion_main!(core);

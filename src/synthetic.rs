@@ -241,3 +241,141 @@ pub fn event(i: usize) -> Event {
         embedding: vec![],
     }
 }
+
+/// Repeats `unit` for as long as the result stays within `max_chars`
+/// characters (the unit of validation's length limits).
+fn fill(unit: &str, max_chars: usize) -> String {
+    let per = unit.chars().count().max(1);
+    unit.repeat(max_chars / per)
+}
+
+/// Overlapping short words: a one-case tag glued from them has a
+/// dictionary word starting at nearly every letter, so its segmentation
+/// tries and yields as much as a tag can ("insininshereinsonone...").
+const OVERLAPPING: &[&str] = &[
+    "in", "ins", "shere", "rein", "son", "on", "one", "nin", "here", "no", "nine",
+];
+
+/// A one-case tag of the longest segmented length (64 letters), glued
+/// from [`OVERLAPPING`] words, different for every `seed`.
+fn overlapping_tag(seed: u64) -> String {
+    let mut r = Lcg(seed.wrapping_add(0x5eed));
+    let mut t = String::with_capacity(72);
+    t.push('#');
+    while t.len() < 65 {
+        t.push_str(r.pick(OVERLAPPING));
+    }
+    t.truncate(65);
+    t
+}
+
+/// Events a hostile caller could send, each within the limits validation
+/// allows (`core::validate::validate_event`) and built to make a step of
+/// the analysis as costly per byte as it can: segmentation of one-case
+/// hashtags, lexicon lookups, benign-idiom masking, tokens per byte,
+/// non-ASCII case folding. tests/api/budget.rs bounds their work and
+/// BENCHMARKS.md ("Work budgets") times them.
+pub fn adversarial_events() -> Vec<(&'static str, Event)> {
+    let base = || {
+        let mut e = event(0);
+        e.text.clear();
+        e.hashtags.clear();
+        e.sample_posts.clear();
+        e
+    };
+    // Posts of one-case 64-letter tags, each different: without a budget
+    // every one is segmented.
+    let distinct_tag_posts = |salt: u64| -> Vec<String> {
+        (0..200u64)
+            .map(|p| {
+                let mut post = String::new();
+                let mut k = 0;
+                while post.len() + 66 <= 5_000 {
+                    post.push_str(&overlapping_tag(salt + p * 1_000 + k));
+                    post.push(' ');
+                    k += 1;
+                }
+                post
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+
+    let mut e = base();
+    e.sample_posts = distinct_tag_posts(0);
+    out.push(("sample posts: distinct one-case tags", e));
+
+    // The tag a local search found to yield the most words per letter.
+    let mut e = base();
+    let richest = "#emyinsininsccantininsononwinonesnotinsinsononesconwinonofminonmy ";
+    e.sample_posts = vec![fill(richest, 5_000); 200];
+    out.push(("sample posts: one one-case tag, repeated", e));
+
+    let mut e = base();
+    e.sample_posts = vec![fill("in ", 5_000); 200];
+    out.push(("sample posts: a word that starts many terms", e));
+
+    let mut e = base();
+    e.sample_posts = vec![fill("killing it ", 5_000); 200];
+    out.push(("sample posts: benign idioms", e));
+
+    let mut e = base();
+    e.sample_posts = vec![fill("#a ", 5_000); 200];
+    out.push(("sample posts: short hashtags", e));
+
+    // Tags of the longest length split (512 bytes) into as many words as
+    // a tag can hold, each a word that starts many lexicon terms.
+    let mut e = base();
+    let tag = format!("{} ", fill("#in", 510));
+    e.sample_posts = vec![fill(&tag, 5_000); 200];
+    out.push(("sample posts: long tags of short words", e));
+
+    // Short words outside the dictionary, each run through the stemmer,
+    // on the Unicode path of every pass: "İ" lower-cases to two
+    // characters. Different words, so that no memo of stems helps.
+    let mut e = base();
+    let mut r = Lcg(11);
+    e.sample_posts = (0..200)
+        .map(|_| {
+            let mut post = String::new();
+            while post.chars().count() + 5 <= 5_000 {
+                post.push('İ');
+                for _ in 0..3 {
+                    post.push(char::from(b'a' + r.below(26) as u8));
+                }
+                post.push(' ');
+            }
+            post
+        })
+        .collect();
+    out.push(("sample posts: distinct non-ASCII words", e));
+
+    let mut e = base();
+    e.kind = EventKind::Complaint;
+    e.text = fill("killing it in my dead battery ", 20_000);
+    out.push(("text: idioms, objects and term prefixes", e));
+
+    let mut e = base();
+    e.hashtags = (0..200).map(|i| overlapping_tag(1_000_000 + i)).collect();
+    if let Some(a) = &mut e.author {
+        a.id = overlapping_tag(2_000_000);
+        a.display_name = overlapping_tag(2_000_001);
+    }
+    out.push(("hashtags: distinct one-case tags", e));
+
+    let mut e = base();
+    e.kind = EventKind::Complaint;
+    e.text = fill("killing it in my dead battery ", 20_000);
+    e.hashtags = (0..200).map(|i| overlapping_tag(3_000_000 + i)).collect();
+    e.entities = vec![fill("in ", 200); 200];
+    e.topics = (0..200)
+        .map(|_| crate::core::model::Topic {
+            label: fill("in ", 200),
+            confidence: 0.5,
+        })
+        .collect();
+    e.sensitivity_labels = vec![fill("x", 200); 200];
+    e.sample_posts = distinct_tag_posts(4_000_000);
+    out.push(("every field at its limit", e));
+    out
+}

@@ -7,7 +7,8 @@ use super::lexicon::{Cue, LEXICON, Level, category_index};
 use super::model::{Event, EventKind, SensitiveCategory};
 use super::sentiment;
 use super::text::{
-    Form, Glued, Stream, StreamBuilder, algorithm_for, for_each_word, split_hashtag,
+    FastMap, Form, Glued, Stream, StreamBuilder, TagSplit, algorithm_for, for_each_word,
+    split_hashtag_within,
 };
 
 /// Where in the event a piece of evidence was found.
@@ -181,6 +182,17 @@ pub struct AnalysedEvent {
     pub upstream_safe: bool,
 }
 
+impl AnalysedEvent {
+    /// Tokens in the analysis's streams: with the event it keeps, what its
+    /// memory grows with (about 30 bytes a token).
+    pub fn stream_tokens(&self) -> usize {
+        [&self.main, &self.author, &self.samples, &self.topics]
+            .iter()
+            .map(|s| s.toks.len())
+            .sum()
+    }
+}
+
 /// Upstream label → category and level (`None` level: the label named a
 /// category without a level, which counts as high).
 fn parse_label(label: &str) -> Option<(SensitiveCategory, Level)> {
@@ -228,11 +240,12 @@ fn parse_label(label: &str) -> Option<(SensitiveCategory, Level)> {
     Some((cat, level))
 }
 
-fn trend_of(event: &Event) -> TrendPhase {
+fn trend_of(event: &Event, meter: &mut Meter) -> TrendPhase {
     let Some(v) = &event.velocity else {
         return TrendPhase::Unknown;
     };
     let hist = &v.history_per_minute;
+    meter.add(hist.len() as u64);
     if hist.is_empty() {
         return TrendPhase::Unknown;
     }
@@ -255,8 +268,167 @@ fn trend_of(event: &Event) -> TrendPhase {
     }
 }
 
+/// Work units the segmentation of one-case hashtags (`#dunkinthedark`)
+/// may spend on one event: the event's own tags first, then the author's
+/// handle and name, then the tags inside sample posts (a tag repeated in
+/// several posts is segmented once). A tag the rest of the budget cannot
+/// pay for stays one plain word, as a tag of more than 64 letters does.
+///
+/// Segmenting costs `text::SEGMENT_UNITS_PER_BYTE` (60) units a byte,
+/// where every other step costs a few: without a budget, 1 MB of sample
+/// posts made of 64-letter one-case tags took 0.9 CPU-seconds. 245,760
+/// units are 4 KiB of one-case tags: 64 of the longest segmented length,
+/// or 270 of 15 letters. The most any event of the three corpora of real
+/// moments spends is 1,800 units (30 letters), of the 1,500 generated
+/// golden events 4,380 (73 letters), so no decision they pin comes near
+/// it. Spent in full it costs about 0.3 ms.
+pub const SEGMENT_BUDGET: u64 = 4 * 1024 * super::text::SEGMENT_UNITS_PER_BYTE;
+
+/// Words that the splits of one-case hashtags may add to an event's
+/// streams, besides the tags themselves; a split the rest cannot hold
+/// adds none (its tag stays one word). A tag segmented once is reused in
+/// every post that repeats it, but its words are added, and charged, each
+/// time. Without this bound, 1 MB of posts repeating one 64-letter tag
+/// of overlapping short words ("#emyinsininsccantinin...", 75 words)
+/// made 1.16 million tokens: a 60 MB analysis, 43 ms. A trending tag split
+/// into 10 words in each of 200 posts uses 2,000; the corpora of real
+/// moments use at most 12, the generated golden events 23.
+pub const SPLIT_WORDS_BUDGET: u64 = 16_384;
+
+/// Work units per byte of [`input_bytes`] that an analysis spends beyond
+/// [`WORK_BASE`] and the segmentation budget. Every pass reads each byte
+/// a bounded number of times; a token takes at least two bytes of its
+/// text (a word and its separator; a hashtag in a sample post is read both
+/// as words and as a tag); a token tries at most a dozen lexicon patterns;
+/// and the split-word budget bounds what one-case tags add. The densest
+/// inputs found cost 16.3 units a byte (sample posts of 512-byte tags
+/// "#in#in#in...", each "in" a token twice and a dozen candidates) and
+/// 13.2 (one 64-letter tag of overlapping short words in every post); the
+/// ordinary 280-character event of the benches costs 4.6.
+pub const WORK_PER_BYTE: u64 = 24;
+
+/// Work units of any event, whatever its size (its stream builders,
+/// lexicon passes and sentiment set-up).
+pub const WORK_BASE: u64 = 64;
+
+/// The most work [`analyse_metered`] can report for `event`:
+/// `WORK_BASE + SEGMENT_BUDGET + WORK_PER_BYTE * input_bytes(event)`.
+pub fn work_bound(event: &Event) -> u64 {
+    WORK_BASE
+        .saturating_add(SEGMENT_BUDGET)
+        .saturating_add(WORK_PER_BYTE.saturating_mul(input_bytes(event)))
+}
+
+/// The bytes of an event that analysis reads: its strings, and the
+/// numbers it copies (8 per velocity sample, 4 per embedding value).
+pub fn input_bytes(e: &Event) -> u64 {
+    let strs = |l: &[String]| l.iter().map(|s| s.len() as u64).sum::<u64>();
+    let author = e
+        .author
+        .as_ref()
+        .map_or(0, |a| (a.id.len() + a.display_name.len()) as u64);
+    let history = e
+        .velocity
+        .as_ref()
+        .map_or(0, |v| 8 * v.history_per_minute.len() as u64);
+    [
+        e.id.len() as u64,
+        e.text.len() as u64,
+        e.language.len() as u64,
+        strs(&e.hashtags),
+        e.topics.iter().map(|t| t.label.len() as u64).sum(),
+        strs(&e.entities),
+        e.channel.len() as u64,
+        author,
+        e.conversation_id.len() as u64,
+        e.audience_time_zone.len() as u64,
+        e.audience_region.len() as u64,
+        history,
+        strs(&e.sensitivity_labels),
+        strs(&e.sample_posts),
+        4 * e.embedding.len() as u64,
+    ]
+    .iter()
+    .fold(0u64, |acc, x| acc.saturating_add(*x))
+}
+
 /// Analyses an event once, for any number of brands.
 pub fn analyse(event: &Event) -> AnalysedEvent {
+    analyse_metered(event).0
+}
+
+/// Counts work units and keeps the budgets of one analysis.
+pub(crate) struct Meter {
+    pub(crate) work: u64,
+    pub(crate) segment_left: u64,
+    pub(crate) split_words_left: u64,
+}
+
+impl Meter {
+    #[inline]
+    fn add(&mut self, units: u64) {
+        self.work = self.work.saturating_add(units);
+    }
+
+    #[inline]
+    fn read(&mut self, s: &str) {
+        self.add(s.len() as u64);
+    }
+
+    /// Splits a hashtag, charging its segmentation to the budget; the
+    /// words of the split are not charged yet.
+    fn segment(&mut self, tag: &str) -> TagSplit {
+        self.read(tag);
+        let before = self.segment_left;
+        let split = split_hashtag_within(tag, &mut self.segment_left);
+        self.add(before.saturating_sub(self.segment_left));
+        split
+    }
+
+    /// Whether the `n` words of a split (the tag itself among them) fit in
+    /// the split-word budget; takes them if so.
+    fn take_split_words(&mut self, n: usize) -> bool {
+        let added = (n as u64).saturating_sub(1);
+        if added > self.split_words_left {
+            return false;
+        }
+        self.split_words_left -= added;
+        true
+    }
+
+    /// Splits a hashtag within both budgets.
+    fn split(&mut self, tag: &str) -> TagSplit {
+        let split = self.segment(tag);
+        if split.glued.is_some() && !self.take_split_words(split.words.len()) {
+            return split.into_whole();
+        }
+        split
+    }
+}
+
+/// [`analyse`], and the work it did: a deterministic count (the same event
+/// always gives the same count) of bounded steps, so a test can bound the
+/// cost of an event without timing it. A unit is a byte read by a pass
+/// (copying the event, tokenizing, sentiment, the masked-profanity scan),
+/// a token stemmed into a stream, a cell of hashtag segmentation, a lexicon
+/// pattern tried at a token, or a match recorded. At most
+/// [`work_bound`]`(event)`.
+pub fn analyse_metered(event: &Event) -> (AnalysedEvent, u64) {
+    let (a, meter) = analyse_within(event, SEGMENT_BUDGET, SPLIT_WORDS_BUDGET);
+    (a, meter.work)
+}
+
+/// The analysis within the given budgets, and its meter.
+pub(crate) fn analyse_within(
+    event: &Event,
+    segment_budget: u64,
+    split_words_budget: u64,
+) -> (AnalysedEvent, Meter) {
+    let mut meter = Meter {
+        work: WORK_BASE,
+        segment_left: segment_budget,
+        split_words_left: split_words_budget,
+    };
     let algorithm = algorithm_for(&event.language);
     let form = if algorithm == rust_stemmers::Algorithm::English {
         Form::English
@@ -264,13 +436,16 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
         Form::Raw
     };
 
+    // The clone kept in the analysis.
+    meter.add(input_bytes(event));
     let mut main = StreamBuilder::new(form, algorithm);
+    meter.read(&event.text);
     let token_count = main.push_words(&event.text);
     let first_tag = main.starts.len();
     let mut glued = Vec::new();
     let mut shadowed = Vec::new();
     for tag in event.hashtags.iter().take(200) {
-        let split = split_hashtag(tag);
+        let split = meter.split(tag);
         let base = main.token_len();
         shadowed.extend(
             split
@@ -287,26 +462,52 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
     }
     let tags_end = main.starts.len();
     for e in event.entities.iter().take(200) {
+        meter.read(e);
         main.push_words(e);
     }
     let main = main.finish();
 
     let mut author = StreamBuilder::new(form, algorithm);
     if let Some(a) = &event.author {
-        author.push_segment(&split_hashtag(&a.id).words);
+        author.push_segment(&meter.split(&a.id).words);
+        meter.read(&a.display_name);
         author.push_words(&a.display_name);
-        author.push_segment(&split_hashtag(&a.display_name.replace(' ', "")).words);
+        meter.read(&a.display_name);
+        author.push_segment(&meter.split(&a.display_name.replace(' ', "")).words);
     }
     let author = author.finish();
 
     let mut samples = StreamBuilder::new(form, algorithm);
+    // Segmented tags by their text: the tag of a trending topic recurs in
+    // its posts, and is segmented (and charged to the budget) once.
+    let mut segmented: FastMap<&str, Vec<String>> = FastMap::default();
     for p in event.sample_posts.iter().take(200) {
         samples.begin_segment();
+        // Once for the words, once for the hashtags.
+        meter.add(2 * p.len() as u64);
         for_each_word(p, |w| samples.push_token(w));
         // Hashtags inside a post are split like the event's own.
         for w in p.split_whitespace().filter(|w| w.starts_with('#')) {
-            for t in split_hashtag(w).words {
-                samples.push_token(&t);
+            if !segmented.contains_key(w) {
+                let split = meter.segment(w);
+                if split.glued.is_none() {
+                    for t in &split.words {
+                        samples.push_token(t);
+                    }
+                    continue;
+                }
+                segmented.insert(w, split.words);
+            }
+            let Some(words) = segmented.get(w) else {
+                continue;
+            };
+            if meter.take_split_words(words.len()) {
+                for t in words {
+                    samples.push_token(t);
+                }
+            } else if let Some(whole) = words.last() {
+                // The tag itself comes last.
+                samples.push_token(whole);
             }
         }
         samples.end_segment();
@@ -315,19 +516,30 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
 
     let mut topics = StreamBuilder::new(form, algorithm);
     for t in event.topics.iter().take(200) {
+        meter.read(&t.label);
         topics.push_words(&t.label);
     }
     let topics = topics.finish();
+    // Each token was stemmed (or hashed) into its stream.
+    meter
+        .add((main.toks.len() + author.toks.len() + samples.toks.len() + topics.toks.len()) as u64);
 
     let (sentiment, sentiment_upstream) = match event.sentiment {
         Some(s) if s.is_finite() => (s.clamp(-1.0, 1.0), true),
-        _ => (sentiment::compound(&event.text), false),
+        _ => {
+            meter.read(&event.text);
+            (sentiment::compound(&event.text), false)
+        }
     };
     let sample_sentiments = event
         .sample_posts
         .iter()
         .take(200)
-        .map(|p| sentiment::compound(&without_tags(p)))
+        .map(|p| {
+            // Once to drop the tags, once to score.
+            meter.add(2 * p.len() as u64);
+            sentiment::compound(&without_tags(p))
+        })
         .collect();
 
     let mut a = AnalysedEvent {
@@ -354,7 +566,7 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
         incident: Vec::new(),
         distress: Vec::new(),
         anniversary: None,
-        trend: trend_of(event),
+        trend: trend_of(event, &mut meter),
         audience_tz: if event.audience_time_zone.is_empty() {
             None
         } else {
@@ -362,8 +574,8 @@ pub fn analyse(event: &Event) -> AnalysedEvent {
         },
         upstream_safe: false,
     };
-    screen(&mut a);
-    a
+    screen(&mut a, &mut meter);
+    (a, meter)
 }
 
 /// A post without its hashtags and handles: the tag's own words ("#Qantas
@@ -396,26 +608,54 @@ fn is_benign(idx: usize) -> bool {
         .is_some_and(|(_, cues)| cues.contains(&Cue::Benign))
 }
 
-/// Token spans `[first, end)` of the benign idioms among a stream's
-/// lexicon matches.
-fn benign_spans(hits: &[(usize, usize, usize)]) -> Vec<(usize, usize)> {
-    hits.iter()
+/// The token spans `[first, end)` of the benign idioms among a stream's
+/// lexicon matches, by first token, with the farthest end of the spans
+/// starting at or before each: whether a match lies inside an idiom is one
+/// binary search. (Scanning every idiom for every match was quadratic:
+/// 1 MB of "killing it" in sample posts took 1.0 s.)
+struct BenignSpans {
+    starts: Vec<usize>,
+    /// `reach[i]`: the farthest end of `spans[..=i]`.
+    reach: Vec<usize>,
+}
+
+fn benign_spans(hits: &[(usize, usize, usize)]) -> BenignSpans {
+    let mut spans: Vec<(usize, usize)> = hits
+        .iter()
         .filter(|(idx, _, _)| is_benign(*idx))
         .map(|&(_, k, n)| (k, k + n))
-        .collect()
+        .collect();
+    spans.sort_unstable();
+    let mut far = 0;
+    let reach = spans
+        .iter()
+        .map(|&(_, e)| {
+            far = far.max(e);
+            far
+        })
+        .collect();
+    BenignSpans {
+        starts: spans.into_iter().map(|(s, _)| s).collect(),
+        reach,
+    }
 }
 
 /// Whether the match of entry `idx` over tokens `[k, k + n)` lies inside a
 /// benign idiom (and is not that idiom itself).
-fn masked(spans: &[(usize, usize)], idx: usize, k: usize, n: usize) -> bool {
+fn masked(spans: &BenignSpans, idx: usize, k: usize, n: usize) -> bool {
     if is_benign(idx) {
         return true;
     }
-    spans.iter().any(|(s, e)| *s <= k && k + n <= *e)
+    // The idioms that start at or before `k`: one of them covers the match
+    // exactly when the farthest of their ends does.
+    let m = spans.starts.partition_point(|&s| s <= k);
+    m.checked_sub(1)
+        .and_then(|i| spans.reach.get(i))
+        .is_some_and(|&e| k + n <= e)
 }
 
 /// Runs the lexicons over every field and records what they found.
-fn screen(a: &mut AnalysedEvent) {
+fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
     let lex = &*LEXICON;
     let matcher = lex.matcher(a.form);
     // Worst finding per category, per source kind (event vs samples).
@@ -506,7 +746,8 @@ fn screen(a: &mut AnalysedEvent) {
     let main = std::mem::take(&mut a.main);
     let (t0, t1) = a.hashtag_segments;
     let t0 = t0 as u32;
-    let hits = matcher.overlapping(&main);
+    let hits = matcher.overlapping(&main, &mut meter.work);
+    meter.add(hits.len() as u64);
     let spans = benign_spans(&hits);
     // In a person's own post a death word next to a thing ("the update
     // killed my battery") is a machine failing. Stories and trends keep
@@ -533,6 +774,9 @@ fn screen(a: &mut AnalysedEvent) {
                 objects.push(k);
             }
         }
+        // Sorted, so that "an object within three words" is a binary
+        // search rather than a scan of every object for every match.
+        objects.sort_unstable();
     }
     let machine_idiom = |idx: usize, k: usize| -> bool {
         if objects.is_empty() || seg_of(k) >= t0 {
@@ -552,7 +796,8 @@ fn screen(a: &mut AnalysedEvent) {
         }
         // Objects and the word are both in the text segment, so token
         // distance is word distance.
-        objects.iter().any(|o| o.abs_diff(k) <= 3)
+        let first_near = objects.partition_point(|&o| o + 3 < k);
+        objects.get(first_near).is_some_and(|&o| o <= k + 3)
     };
     for &(idx, k, n) in &hits {
         let seg = seg_of(k) as usize;
@@ -566,13 +811,15 @@ fn screen(a: &mut AnalysedEvent) {
         record(a, idx, src, m, shadowed);
     }
     a.main = main;
-    let hits = matcher.overlapping(&a.author);
+    let hits = matcher.overlapping(&a.author, &mut meter.work);
+    meter.add(hits.len() as u64);
     let spans = benign_spans(&hits);
     for &(idx, k, n) in &hits {
         record(a, idx, Source::Author, masked(&spans, idx, k, n), false);
     }
     let samples = std::mem::take(&mut a.samples);
-    let hits = matcher.overlapping(&samples);
+    let hits = matcher.overlapping(&samples, &mut meter.work);
+    meter.add(hits.len() as u64);
     let spans = benign_spans(&hits);
     for &(idx, k, n) in &hits {
         let seg = samples.toks.get(k).map_or(0, |t| t.seg as usize);
@@ -586,6 +833,7 @@ fn screen(a: &mut AnalysedEvent) {
     }
     a.samples = samples;
     let oi = category_index(SensitiveCategory::ObscenityProfanity);
+    meter.read(&a.event.text);
     if masked_profanity(&a.event.text) && worst[oi].as_ref().is_none_or(|d| d.level < Level::High) {
         worst[oi] = Some(Detection {
             category: SensitiveCategory::ObscenityProfanity,
@@ -595,6 +843,7 @@ fn screen(a: &mut AnalysedEvent) {
         });
     }
     for (i, p) in a.event.sample_posts.iter().take(200).enumerate() {
+        meter.read(p);
         if masked_profanity(p) {
             sample_hits[oi].push((Level::High, i, "starred-out profanity"));
         }
@@ -656,6 +905,7 @@ fn screen(a: &mut AnalysedEvent) {
     // they name; "safe" silences lexicon findings below high. Floor terms
     // always stand: they are never acceptable, whoever labelled the event.
     for label in &a.event.sensitivity_labels {
+        meter.read(label);
         let l = label.to_lowercase();
         if matches!(l.trim(), "safe" | "none" | "brand_safe" | "brand safe") {
             a.upstream_safe = true;
@@ -894,6 +1144,52 @@ mod tests {
             let mut s = String::new();
             push_debug_str(&mut s, t);
             assert_eq!(s, format!("{t:?}"));
+        }
+    }
+
+    /// No real moment comes near either budget, so neither decides how
+    /// their tags are read; and each stays within the bound of its work.
+    #[test]
+    fn real_moments_stay_far_inside_the_budgets() {
+        use super::super::moments::{BLIND3, FIXTURE, Fixture, HOLDOUT, to_event};
+        for src in [FIXTURE, HOLDOUT, BLIND3] {
+            let fx: Fixture = serde_json::from_str(src).expect("fixture parses");
+            for c in &fx.cases {
+                let e = to_event(&c.id, &c.event);
+                let (_, m) = analyse_within(&e, u64::MAX, u64::MAX);
+                let spent = u64::MAX - m.segment_left;
+                assert!(spent <= SEGMENT_BUDGET / 100, "{}: {spent}", c.id);
+                let words = u64::MAX - m.split_words_left;
+                assert!(words <= SPLIT_WORDS_BUDGET / 100, "{}: {words}", c.id);
+                assert!(m.work <= work_bound(&e), "{}: {}", c.id, m.work);
+                assert_eq!(analyse_metered(&e).1, m.work, "{}", c.id);
+            }
+        }
+    }
+
+    /// The binary search over benign spans answers as the scan of every
+    /// span did.
+    #[test]
+    fn benign_masking_matches_a_scan_of_every_idiom() {
+        let benign = (0..LEXICON.entries.len())
+            .find(|&i| is_benign(i))
+            .expect("a benign idiom");
+        let other = (0..LEXICON.entries.len())
+            .find(|&i| !is_benign(i))
+            .expect("a plain term");
+        let mut r = crate::synthetic::Lcg(7);
+        for _ in 0..2_000 {
+            let hits: Vec<(usize, usize, usize)> = (0..r.below(8))
+                .map(|_| (benign, r.below(20), 1 + r.below(4)))
+                .collect();
+            let scan: Vec<(usize, usize)> = hits.iter().map(|&(_, k, n)| (k, k + n)).collect();
+            let spans = benign_spans(&hits);
+            for k in 0..24 {
+                for n in 1..5 {
+                    let want = scan.iter().any(|(s, e)| *s <= k && k + n <= *e);
+                    assert_eq!(masked(&spans, other, k, n), want, "{scan:?} {k} {n}");
+                }
+            }
         }
     }
 

@@ -22,7 +22,7 @@ mod props;
 #[cfg(test)]
 mod scenarios;
 
-pub use analyse::{AnalysedEvent, analyse};
+pub use analyse::{AnalysedEvent, analyse, analyse_metered};
 pub use compiled::CompiledProfile;
 pub use score::{MODEL_VERSION, assess};
 pub use validate::ValidationError;

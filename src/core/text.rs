@@ -35,6 +35,12 @@ pub(crate) fn clip(s: &str, max: usize) -> &str {
 }
 
 fn is_url(word: &str) -> bool {
+    // Every form below has a '.', ':' or '/': a byte scan rules out nearly
+    // every word before the Unicode-aware trim (about 2,000 instructions a
+    // character in some scripts).
+    if !word.bytes().any(|b| matches!(b, b'.' | b':' | b'/')) {
+        return false;
+    }
     let w = word.trim_start_matches(|c: char| !c.is_alphanumeric());
     // The first eight bytes, case-folded, as a prefix test: no copy.
     let head = w.get(..8).unwrap_or("").as_bytes();
@@ -142,10 +148,17 @@ pub(crate) enum Form {
     Raw,
 }
 
+/// `token` stemmed by `stemmer`, which is always the English one.
 fn stem_uncached<'a>(stemmer: &Stemmer, token: &'a str) -> Cow<'a, str> {
     // Snowball stemmers are built for words; numbers and very long tokens
-    // pass through unchanged.
-    if token.len() > 40 || token.chars().all(|c| c.is_ascii_digit()) {
+    // pass through unchanged. So does a token without an ASCII letter:
+    // every rule of the English algorithm reads or removes ASCII letters,
+    // so it would return the token as it is, at the cost of a full run
+    // (a test checks this on tokens of many scripts).
+    if token.len() > 40
+        || token.chars().all(|c| c.is_ascii_digit())
+        || !token.bytes().any(|b| b.is_ascii_alphabetic())
+    {
         return Cow::Borrowed(token);
     }
     stemmer.stem(token)
@@ -155,7 +168,7 @@ fn stem_uncached<'a>(stemmer: &Stemmer, token: &'a str) -> Cow<'a, str> {
 /// more than a table lookup, and nearly every token of real text is a
 /// dictionary word, whose stem was computed once.
 fn english_stem<'a>(stemmer: &Stemmer, token: &'a str) -> (Cow<'a, str>, u64) {
-    match WORDS.get(token) {
+    match WORDS.stems.get(token) {
         Some(w) => (Cow::Borrowed(&*w.stem), w.stem_hash),
         None => {
             let st = stem_uncached(stemmer, token);
@@ -228,25 +241,118 @@ struct WordInfo {
     stem_hash: u64,
 }
 
-/// The word list used to split hashtags written without capitals, with
-/// each word's English stem.
-static WORDS: LazyLock<FastMap<&'static str, WordInfo>> = LazyLock::new(|| {
+/// The word list used to split hashtags written without capitals: each
+/// word with its English stem, and the same words as a trie for the split
+/// search.
+struct Dictionary {
+    stems: FastMap<&'static str, WordInfo>,
+    trie: Trie,
+}
+
+/// The dictionary words of `a`-`z` of at most `MAX_WORD` letters, as a
+/// trie: the split search walks from each position of a tag only as far
+/// as some word goes on, instead of probing the word table once per
+/// possible length (about five times faster on a one-case tag). Nodes are
+/// in breadth-first order, so the children of a node are consecutive, in
+/// letter order; node 0 is the root. About 89,000 nodes, 0.9 MB.
+struct Trie {
+    /// Letter of the edge into each node.
+    letter: Vec<u8>,
+    /// Index of each node's first child, and how many it has.
+    children: Vec<(u32, u8)>,
+    /// Whether the path to the node spells a word.
+    word: Vec<bool>,
+}
+
+impl Trie {
+    /// Built level by level from the sorted words: the prefixes of length
+    /// `d` of sorted words are sorted, so one pass per level lists that
+    /// level's nodes in order, each under its parent of the level before.
+    /// A word starts a node at level `d` when it is that long and shares
+    /// fewer than `d` letters with the word before it. (Once, when the
+    /// lexicons are parsed at start-up: about 22 million instructions.)
+    fn new<'a>(words: impl Iterator<Item = &'a str>) -> Self {
+        let mut ws: Vec<&[u8]> = words
+            .map(str::as_bytes)
+            .filter(|b| b.len() <= MAX_WORD && b.iter().all(u8::is_ascii_lowercase))
+            .collect();
+        // Stable sort: linear on the sorted word list, a merge for the
+        // lexicon's words after it.
+        ws.sort();
+        ws.dedup();
+        let shared: Vec<usize> = ws
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let prev = i.checked_sub(1).and_then(|j| ws.get(j)).copied();
+                prev.map_or(0, |p| p.iter().zip(*w).take_while(|(a, b)| a == b).count())
+            })
+            .collect();
+        let mut letter = vec![0u8];
+        let mut children = vec![(0u32, 0u8)];
+        let mut word = vec![false];
+        // The node each word has reached so far: the root, to begin with.
+        let mut at = vec![0u32; ws.len()];
+        for d in 1..=MAX_WORD {
+            let mut last = 0u32;
+            for ((w, &common), node) in ws.iter().zip(&shared).zip(at.iter_mut()) {
+                let Some(&c) = w.get(d - 1) else {
+                    continue;
+                };
+                if common < d {
+                    last = letter.len() as u32;
+                    if let Some(ch) = children.get_mut(*node as usize) {
+                        if ch.1 == 0 {
+                            ch.0 = last;
+                        }
+                        ch.1 += 1;
+                    }
+                    letter.push(c);
+                    children.push((0, 0));
+                    // A word sorts before the longer words it begins.
+                    word.push(w.len() == d);
+                }
+                *node = last;
+            }
+        }
+        Self {
+            letter,
+            children,
+            word,
+        }
+    }
+
+    /// The child of `node` along `c`.
+    #[inline]
+    fn child(&self, node: u32, c: u8) -> Option<u32> {
+        let &(first, n) = self.children.get(node as usize)?;
+        let kids = self
+            .letter
+            .get(first as usize..first as usize + usize::from(n))?;
+        kids.iter().position(|&l| l == c).map(|k| first + k as u32)
+    }
+}
+
+static WORDS: LazyLock<Dictionary> = LazyLock::new(|| {
     let stemmer = Stemmer::create(Algorithm::English);
     let list = include_str!("../../data/lexicons/words_en.txt")
         .lines()
         .map(str::trim)
         .filter(|w| !w.is_empty())
         .chain(super::lexicon::single_words())
-        .chain(["a", "i"]);
+        .chain(["a", "i"])
+        .collect::<Vec<&'static str>>();
     let mut map = FastMap::default();
-    for w in list {
+    for &w in &list {
         map.entry(w).or_insert_with(|| {
             let stem: Box<str> = stem_uncached(&stemmer, w).into();
             let stem_hash = hash_str(&stem);
             WordInfo { stem, stem_hash }
         });
     }
-    map
+    // In the list's order, which is nearly sorted.
+    let trie = Trie::new(list.iter().copied());
+    Dictionary { stems: map, trie }
 });
 
 /// A term (word or phrase) as a pattern in the given form; empty when the
@@ -282,11 +388,26 @@ pub(crate) struct StreamBuilder {
     toks: Vec<Tok>,
     form: Form,
     stemmer: Stemmer,
+    /// Stems of tokens the dictionary does not know, with their hashes,
+    /// once the stream is long (see [`MEMO_AFTER`]).
+    stems: FastMap<Box<str>, (Box<str>, u64)>,
 }
+
+/// Tokens a stream holds before it remembers the Snowball stems of words
+/// outside the dictionary. A large event repeats its names and tags from
+/// post to post, and one run of the stemmer costs as much as the rest of
+/// a token's analysis (1 MB of "İa" in sample posts cost 69 µs/KB without
+/// the memo, 3 times an ordinary event's cost per KB, and 43 with it); an
+/// ordinary event never gets this far, so it pays nothing for the table.
+const MEMO_AFTER: usize = 512;
+
+/// Most stems remembered per stream: about 100 bytes each.
+const MEMO_MAX: usize = 4096;
 
 impl StreamBuilder {
     pub fn new(form: Form, algorithm: Algorithm) -> Self {
         Self {
+            stems: FastMap::default(),
             text: String::from(" "),
             starts: Vec::new(),
             toks: Vec::new(),
@@ -335,10 +456,24 @@ impl StreamBuilder {
         let seg = (self.starts.len() as u32).wrapping_sub(1);
         let start = self.text.len();
         let hash = match self.form {
+            // As `english_stem`, with the memo between the dictionary and
+            // the stemmer.
             Form::English => {
-                let (st, h) = english_stem(&self.stemmer, t);
-                self.text.push_str(&st);
-                h
+                if let Some(w) = WORDS.stems.get(t) {
+                    self.text.push_str(&w.stem);
+                    w.stem_hash
+                } else if let Some((st, h)) = self.stems.get(t) {
+                    self.text.push_str(st);
+                    *h
+                } else {
+                    let st = stem_uncached(&self.stemmer, t);
+                    let h = hash_str(&st);
+                    self.text.push_str(&st);
+                    if self.toks.len() >= MEMO_AFTER && self.stems.len() < MEMO_MAX {
+                        self.stems.insert(t.into(), (st.into(), h));
+                    }
+                    h
+                }
             }
             Form::Raw => {
                 self.text.push_str(t);
@@ -593,22 +728,27 @@ impl PhraseSet {
 
     /// Every match `(pattern_index, first_token, token_count)`, also those
     /// nested inside a longer one, in the order Aho-Corasick reports
-    /// overlapping matches: by end, then longest first, then by id.
-    pub fn overlapping(&self, s: &Stream) -> Vec<(usize, usize, usize)> {
+    /// overlapping matches: by end, then longest first, then by id. Adds
+    /// to `work` one unit per token and one per pattern tried at it.
+    pub fn overlapping(&self, s: &Stream, work: &mut u64) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         if self.by_first.is_empty() {
             return out;
         }
+        let mut tried = s.toks.len() as u64;
         for (k, t) in s.toks.iter().enumerate() {
             if !self.may_start(t.hash) {
                 continue;
             }
-            for &e in self.by_first.get(t.hash) {
+            let candidates = self.by_first.get(t.hash);
+            tried += candidates.len() as u64;
+            for &e in candidates {
                 if let Some(n) = self.matches_at(e, s, k) {
                     out.push((e.id as usize, k, n));
                 }
             }
         }
+        *work = work.saturating_add(tried);
         out.sort_unstable_by_key(|&(id, k, n)| (k + n, k, id));
         out
     }
@@ -750,14 +890,26 @@ impl TermMatcher {
 }
 
 pub(crate) fn is_word(w: &str) -> bool {
-    WORDS.contains_key(w)
+    WORDS.stems.contains_key(w)
 }
 
+/// Longest dictionary word a one-case hashtag is cut into (at most 16: the
+/// word ends at a position are one `u16` mask).
 const MAX_WORD: usize = 15;
 /// Longest chunk of a hashtag that may be an unknown word (a name, an
 /// abbreviation) when no split into dictionary words exists.
 const MAX_UNKNOWN: usize = 6;
+/// Longest one-case hashtag split by the word list; a longer one is one
+/// word. It bounds the work of one tag and the words it yields.
 const MAX_GLUED: usize = 64;
+
+/// Work units (see `analyse::analyse_metered`) that segmenting one byte of
+/// a one-case hashtag is charged: for each of the `MAX_WORD` lengths a
+/// word starting at that byte may have, one dictionary probe, one forward
+/// and one backward step of the split search, and one check of the span as
+/// a word of a plausible split. Charged before the work is done, so that a
+/// budget decides whether a tag is segmented at all.
+pub(crate) const SEGMENT_UNITS_PER_BYTE: u64 = 4 * MAX_WORD as u64;
 
 /// A hashtag written in one case, e.g. `#dunkinthedark`, with what is
 /// needed to ask later "is `[s, e)` a word of some plausible split?".
@@ -775,11 +927,46 @@ pub(crate) struct Glued {
 
 const INF: u8 = u8::MAX / 2;
 
+/// Bit `len - 1` of `ends[i]` is set when `b[i..i + len]` is a dictionary
+/// word. One walk down the trie per position finds them all; the two
+/// directions of the split search and the span listing read the masks.
+/// (They used to probe the word table each, three times per position and
+/// length: the probes were most of the cost of a one-case tag.)
+fn word_ends(b: &[u8]) -> Vec<u16> {
+    let trie = &WORDS.trie;
+    let mut ends = vec![0u16; b.len()];
+    for (i, mask) in ends.iter_mut().enumerate() {
+        let mut node = 0;
+        for (len, &c) in b.iter().skip(i).take(MAX_WORD).enumerate() {
+            let Some(next) = trie.child(node, c) else {
+                break;
+            };
+            node = next;
+            if trie.word.get(node as usize).copied().unwrap_or(false) {
+                *mask |= 1 << len;
+            }
+        }
+    }
+    ends
+}
+
+/// Whether `[i, j)` is a dictionary word, from the masks of [`word_ends`].
+#[inline]
+fn is_word_at(ends: &[u16], i: usize, j: usize) -> bool {
+    let len = j.wrapping_sub(i);
+    (1..=MAX_WORD).contains(&len) && ends.get(i).is_some_and(|m| m >> (len - 1) & 1 == 1)
+}
+
 impl Glued {
+    #[cfg(test)]
     fn new(text: String) -> Self {
-        let b = text.as_bytes();
-        let n = b.len();
-        let word = |i: usize, j: usize| std::str::from_utf8(&b[i..j]).is_ok_and(is_word);
+        Self::with_ends(text).0
+    }
+
+    /// The split search over `text`, and the word masks it was built from.
+    fn with_ends(text: String) -> (Self, Vec<u16>) {
+        let ends = word_ends(text.as_bytes());
+        let n = ends.len();
         let mut fwd = vec![INF; n + 1];
         fwd[0] = 0;
         for j in 1..=n {
@@ -787,7 +974,7 @@ impl Glued {
                 if fwd[i] >= INF {
                     continue;
                 }
-                if j - i <= MAX_WORD && word(i, j) {
+                if is_word_at(&ends, i, j) {
                     fwd[j] = fwd[j].min(fwd[i]);
                 } else if j - i <= MAX_UNKNOWN {
                     fwd[j] = fwd[j].min(fwd[i] + 1);
@@ -801,7 +988,7 @@ impl Glued {
                 if bwd[j] >= INF {
                     continue;
                 }
-                if j - i <= MAX_WORD && word(i, j) {
+                if is_word_at(&ends, i, j) {
                     bwd[i] = bwd[i].min(bwd[j]);
                 } else if j - i <= MAX_UNKNOWN {
                     bwd[i] = bwd[i].min(bwd[j] + 1);
@@ -809,12 +996,13 @@ impl Glued {
             }
         }
         let budget = if bwd[0] == 0 { 0 } else { 1 };
-        Self {
+        let g = Self {
             text,
             fwd,
             bwd,
             budget,
-        }
+        };
+        (g, ends)
     }
 
     /// Whether `[s, e)` can be one word of a plausible split. `extra`
@@ -828,14 +1016,14 @@ impl Glued {
     }
 
     /// Every dictionary word (two letters or more) that is a word of some
-    /// plausible split, in order of position.
-    fn split_spans(&self) -> Vec<(usize, usize)> {
-        let b = self.text.as_bytes();
-        let n = b.len();
+    /// plausible split, in order of position (`ends` as [`word_ends`]
+    /// computed them for this text).
+    fn split_spans(&self, ends: &[u16]) -> Vec<(usize, usize)> {
+        let n = self.text.len();
         let mut out = Vec::new();
         for i in 0..n {
             for j in (i + 2)..=(i + MAX_WORD).min(n) {
-                if std::str::from_utf8(&b[i..j]).is_ok_and(is_word) && self.plausible(i, j, 0) {
+                if is_word_at(ends, i, j) && self.plausible(i, j, 0) {
                     out.push((i, j));
                 }
             }
@@ -858,7 +1046,29 @@ pub(crate) struct TagSplit {
     pub shadowed: Vec<bool>,
 }
 
+impl TagSplit {
+    /// The tag as one word, as if it had not been split.
+    pub fn into_whole(mut self) -> TagSplit {
+        let whole = self.words.pop().unwrap_or_default();
+        TagSplit {
+            words: vec![whole],
+            glued: None,
+            shadowed: vec![false],
+        }
+    }
+}
+
+/// [`split_hashtag_within`] with no budget: for profile names, which are
+/// few and bounded by validation, not sent with every request.
 pub(crate) fn split_hashtag(tag: &str) -> TagSplit {
+    let mut unlimited = u64::MAX;
+    split_hashtag_within(tag, &mut unlimited)
+}
+
+/// Splits a hashtag. Segmenting a one-case tag is charged to `budget`
+/// ([`SEGMENT_UNITS_PER_BYTE`] a byte); a tag the budget cannot pay for
+/// stays one word, as a tag longer than `MAX_GLUED` does.
+pub(crate) fn split_hashtag_within(tag: &str, budget: &mut u64) -> TagSplit {
     let tag = clip(tag.trim().trim_start_matches(['#', '@']), 512);
     let has_upper = tag.chars().any(char::is_uppercase);
     let has_lower = tag.chars().any(char::is_lowercase);
@@ -892,23 +1102,29 @@ pub(crate) fn split_hashtag(tag: &str) -> TagSplit {
         };
     }
     let lower = tag.to_ascii_lowercase();
-    if lower.len() < 6 || lower.len() > MAX_GLUED || is_word(&lower) {
+    let cost = (lower.len() as u64).saturating_mul(SEGMENT_UNITS_PER_BYTE);
+    if lower.len() < 6 || lower.len() > MAX_GLUED || cost > *budget || is_word(&lower) {
         return TagSplit {
             words: vec![lower],
             glued: None,
             shadowed: vec![false],
         };
     }
-    let glued = Glued::new(lower.clone());
-    let spans = glued.split_spans();
-    let mut shadowed: Vec<bool> = spans
-        .iter()
-        .map(|&(i, j)| {
-            spans
-                .iter()
-                .any(|&(a, b)| a <= i && j <= b && b - a > j - i)
-        })
-        .collect();
+    *budget -= cost;
+    let (glued, ends) = Glued::with_ends(lower.clone());
+    let spans = glued.split_spans(&ends);
+    // A span is shadowed by a longer one containing it: one that starts
+    // earlier and ends no sooner, or one from the same start that ends
+    // later. Spans come sorted by start, then end, so one pass with the
+    // farthest end reached so far decides it (a comparison of every pair
+    // cost up to 800,000 steps for one 64-letter tag).
+    let mut shadowed = Vec::with_capacity(spans.len() + 1);
+    let mut reach = 0;
+    for group in spans.chunk_by(|a, b| a.0 == b.0) {
+        let group_end = group.last().map_or(0, |s| s.1);
+        shadowed.extend(group.iter().map(|&(_, j)| reach >= j || group_end > j));
+        reach = reach.max(group_end);
+    }
     let mut ws: Vec<String> = spans
         .iter()
         .filter_map(|&(i, j)| lower.get(i..j).map(str::to_string))
@@ -986,6 +1202,41 @@ mod tests {
         }
     }
 
+    /// The English algorithm leaves tokens without ASCII letters as they
+    /// are, which is why `stem_uncached` does not run it on them.
+    #[test]
+    fn english_stemming_keeps_tokens_without_ascii_letters() {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let scripts = [
+            "éèüßñçøåæœ",
+            "ΣΑΣΑςσαβγδ",
+            "русскийязык",
+            "தமிழ்மொழி",
+            "العربيةكتب",
+            "中文字日本語",
+            "한국어",
+            "İıǅǆ𐐀𐐨",
+            "0123456789٣४",
+            "'’-_",
+        ];
+        let all: Vec<char> = scripts.iter().flat_map(|s| s.chars()).collect();
+        let mut r = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            let len = 1 + (r % 12) as usize;
+            let t: String = (0..len)
+                .map(|k| all[((r >> (k * 5)) as usize + k * 7) % all.len()])
+                .collect();
+            for w in words(&t) {
+                assert_eq!(stemmer.stem(&w), w.as_str(), "{w:?}");
+            }
+        }
+        // ... and tokens with one do go through it.
+        assert_eq!(stem_uncached(&stemmer, "cafés"), "café");
+    }
+
     #[test]
     fn camel_case_hashtags_split_on_case() {
         assert_eq!(
@@ -1016,6 +1267,131 @@ mod tests {
         assert!(!s.words.contains(&"rape".to_string()), "{:?}", s.words);
         // a dictionary word is not split at all
         assert_eq!(split_hashtag("#therapist").words, vec!["therapist"]);
+    }
+
+    /// A one-case tag's split search as it was before the trie, the word
+    /// masks and the one-pass shadowing: the word table probed for every
+    /// position and length, every pair of spans compared.
+    fn split_reference(t: &str) -> (Vec<u8>, Vec<u8>, Vec<String>, Vec<bool>) {
+        let b = t.as_bytes();
+        let n = b.len();
+        let word = |i: usize, j: usize| std::str::from_utf8(&b[i..j]).is_ok_and(is_word);
+        let mut fwd = vec![INF; n + 1];
+        fwd[0] = 0;
+        for j in 1..=n {
+            for i in j.saturating_sub(MAX_WORD)..j {
+                if fwd[i] >= INF {
+                    continue;
+                }
+                if j - i <= MAX_WORD && word(i, j) {
+                    fwd[j] = fwd[j].min(fwd[i]);
+                } else if j - i <= MAX_UNKNOWN {
+                    fwd[j] = fwd[j].min(fwd[i] + 1);
+                }
+            }
+        }
+        let mut bwd = vec![INF; n + 1];
+        bwd[n] = 0;
+        for i in (0..n).rev() {
+            for j in (i + 1)..=(i + MAX_WORD).min(n) {
+                if bwd[j] >= INF {
+                    continue;
+                }
+                if j - i <= MAX_WORD && word(i, j) {
+                    bwd[i] = bwd[i].min(bwd[j]);
+                } else if j - i <= MAX_UNKNOWN {
+                    bwd[i] = bwd[i].min(bwd[j] + 1);
+                }
+            }
+        }
+        let budget = u8::from(bwd[0] != 0);
+        let mut spans = Vec::new();
+        for i in 0..n {
+            for j in (i + 2)..=(i + MAX_WORD).min(n) {
+                let plausible = fwd
+                    .get(i)
+                    .zip(bwd.get(j))
+                    .is_some_and(|(f, b)| f.saturating_add(*b) <= budget);
+                if word(i, j) && plausible {
+                    spans.push((i, j));
+                }
+            }
+        }
+        let shadowed = spans
+            .iter()
+            .map(|&(i, j)| {
+                spans
+                    .iter()
+                    .any(|&(a, b)| a <= i && j <= b && b - a > j - i)
+            })
+            .collect();
+        let words = spans.iter().map(|&(i, j)| t[i..j].to_string()).collect();
+        (fwd, bwd, words, shadowed)
+    }
+
+    #[test]
+    fn glued_split_matches_the_reference_search() {
+        // Alphabets rich in words (every substring a candidate), poor in
+        // them, and whole words glued together.
+        const PIECES: [&str; 12] = [
+            "a", "i", "s", "o", "n", "t", "e", "r", "the", "rapist", "ion", "q",
+        ];
+        let mut r = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            (r % n as u64) as usize
+        };
+        for round in 0..3_000 {
+            let mut t = String::new();
+            while t.len() < 6 + round % (MAX_GLUED - 5) {
+                t.push_str(PIECES[next(PIECES.len())]);
+            }
+            t.truncate(MAX_GLUED);
+            let (fwd, bwd, words, shadowed) = split_reference(&t);
+            let (g, _) = Glued::with_ends(t.clone());
+            assert_eq!((&g.fwd, &g.bwd), (&fwd, &bwd), "{t}");
+            let split = split_hashtag(&t);
+            if is_word(&t) {
+                continue;
+            }
+            assert_eq!(split.words[..split.words.len() - 1], words[..], "{t}");
+            assert_eq!(
+                split.shadowed[..split.shadowed.len() - 1],
+                shadowed[..],
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_trie_holds_exactly_the_short_lowercase_words() {
+        let trie = &WORDS.trie;
+        let mut n = 0;
+        for w in WORDS.stems.keys() {
+            let b = w.as_bytes();
+            if b.len() > MAX_WORD || !b.iter().all(u8::is_ascii_lowercase) {
+                continue;
+            }
+            n += 1;
+            assert_eq!(word_ends(b)[0] >> (b.len() - 1) & 1, 1, "{w}");
+        }
+        assert_eq!(trie.word.iter().filter(|w| **w).count(), n);
+        assert!(n > 30_000, "{n}");
+    }
+
+    #[test]
+    fn a_spent_budget_leaves_one_case_tags_whole() {
+        // Thirteen letters, one short of their cost.
+        let mut budget = 13 * SEGMENT_UNITS_PER_BYTE - 1;
+        let s = split_hashtag_within("#dunkinthedark", &mut budget);
+        assert!(s.glued.is_none() && s.words == ["dunkinthedark"]);
+        assert_eq!(budget, 13 * SEGMENT_UNITS_PER_BYTE - 1);
+        let mut budget = 13 * SEGMENT_UNITS_PER_BYTE;
+        let s = split_hashtag_within("#dunkinthedark", &mut budget);
+        assert!(s.glued.is_some() && s.words.contains(&"dark".to_string()));
+        assert_eq!(budget, 0);
     }
 
     #[test]
@@ -1093,7 +1469,7 @@ mod tests {
             let mut want = Vec::new();
             ac.for_each_overlapping(&st.text, |p, pos| want.push((p, tok_at(pos))));
             let got: Vec<_> = set
-                .overlapping(&st)
+                .overlapping(&st, &mut 0)
                 .into_iter()
                 .map(|(p, k, _)| (p, Some(k)))
                 .collect();

@@ -1,6 +1,7 @@
 //! One integration-test binary (faster to link): every test starts the real
 //! server on 127.0.0.1:0 and talks to it over gRPC.
 
+mod budget;
 mod cli;
 mod durability;
 mod envelope;
