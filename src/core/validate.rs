@@ -46,6 +46,7 @@ pub const MAX_COMPETITORS: usize = 200;
 pub const MAX_BLOCKED: usize = 1000;
 pub const MAX_WINDOWS: usize = 48;
 pub const MAX_EMBEDDING: usize = 4096;
+pub const MAX_TIME_ZONE_LEN: usize = 64;
 /// Longest approval latency or half-life a profile may state.
 pub const MAX_PROFILE_DURATION: Duration = Duration::from_secs(90 * 24 * 3600);
 
@@ -179,6 +180,14 @@ fn check_windows(field: &str, list: &[LocalWindow]) -> Result<(), ValidationErro
 pub fn check_time_zone(field: &str, name: &str) -> Result<(), ValidationError> {
     if name.is_empty() {
         return Ok(());
+    }
+    // The longest IANA name is 32 bytes; the limit also keeps the error
+    // message (which quotes the name) short.
+    if name.len() > MAX_TIME_ZONE_LEN {
+        return Err(ValidationError::new(
+            field,
+            format!("must be at most {MAX_TIME_ZONE_LEN} bytes"),
+        ));
     }
     jiff::tz::TimeZone::get(name)
         .map(|_| ())

@@ -203,13 +203,14 @@ where
         let peer = peer_of(req.extensions());
         let activity = peer.as_ref().map(|p| p.activity.begin());
         let remote = peer.and_then(|p| p.remote);
+        let shared = self.shared.clone();
         if rpc.access == Access::Open {
             return Box::pin(async move {
                 let resp = inner.call(req).await?;
+                let resp = shared.correct(resp, &rpc, remote, &shared.anonymous);
                 Ok(hold_until_sent(resp, activity, None))
             });
         }
-        let shared = self.shared.clone();
         let admitted = shared.admit(&rpc, &req, remote, received);
         Box::pin(async move {
             let (caller, deadline, permit) = match admitted {

@@ -122,6 +122,29 @@ pub fn decode_token(tag: &str, token: &str) -> Result<Option<String>, Error> {
     Ok(Some(key.to_string()))
 }
 
+/// A broken import stream: an item over `--max-request-bytes` is
+/// RESOURCE_EXHAUSTED, as for every other RPC; anything else the client
+/// sent that does not decode is an invalid stream.
+fn stream_error(s: tonic::Status) -> Error {
+    if s.code() == tonic::Code::OutOfRange && s.message().contains("message length too large") {
+        Error::MessageTooLarge {
+            limit: message_limit(s.message()),
+        }
+    } else {
+        Error::invalid("stream", s.message().to_string())
+    }
+}
+
+/// The limit tonic names in its message ("... the limit is: N bytes").
+fn message_limit(message: &str) -> usize {
+    message
+        .rsplit("limit is: ")
+        .next()
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 #[tonic::async_trait]
 impl BrandProfileService for ProfileService {
     async fn upsert_brand_profile(
@@ -219,7 +242,7 @@ impl BrandProfileService for ProfileService {
             while let Some(item) = stream.next().await {
                 // A broken stream ends the call; batches committed so far
                 // are durable and re-importing them is idempotent.
-                let item = item.map_err(|s| Error::invalid("stream", s.message().to_string()))?;
+                let item = item.map_err(stream_error)?;
                 let brand_id = item
                     .profile
                     .as_ref()

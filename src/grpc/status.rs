@@ -10,30 +10,48 @@ use crate::error::Error;
 
 const DOMAIN: &str = "kairos.v1";
 
+/// Longest message or violation text an error carries. Messages may quote
+/// what the caller sent; trailers over 16 KiB make common clients drop the
+/// whole connection, every other call on it included.
+const MAX_ERROR_TEXT: usize = 1024;
+
+/// `text`, cut at a character boundary to at most MAX_ERROR_TEXT bytes.
+fn bounded(text: &str) -> String {
+    if text.len() <= MAX_ERROR_TEXT {
+        return text.to_string();
+    }
+    let mut end = MAX_ERROR_TEXT - 3;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
 impl From<Error> for Status {
     fn from(e: Error) -> Self {
         match e {
             Error::InvalidArgument(v) => {
+                let field = bounded(&v.field);
                 let mut d = ErrorDetails::new();
-                d.add_bad_request_violation(&v.field, &v.message);
+                d.add_bad_request_violation(&field, bounded(&v.message));
                 d.set_error_info(
                     "INVALID_ARGUMENT",
                     DOMAIN,
-                    HashMap::from([("field".to_string(), v.field.clone())]),
+                    HashMap::from([("field".to_string(), field)]),
                 );
-                Status::with_error_details(Code::InvalidArgument, v.to_string(), d)
+                Status::with_error_details(Code::InvalidArgument, bounded(&v.to_string()), d)
             }
             Error::NotFound { what, ref id } => {
                 let d = ErrorDetails::with_error_info(
                     format!("{}_NOT_FOUND", what.to_uppercase()),
                     DOMAIN,
-                    HashMap::from([("id".to_string(), id.clone())]),
+                    HashMap::from([("id".to_string(), bounded(id))]),
                 );
-                Status::with_error_details(Code::NotFound, e.to_string(), d)
+                Status::with_error_details(Code::NotFound, bounded(&e.to_string()), d)
             }
             Error::FailedPrecondition { reason, message } => {
                 let d = ErrorDetails::with_error_info(reason, DOMAIN, HashMap::new());
-                Status::with_error_details(Code::FailedPrecondition, message, d)
+                Status::with_error_details(Code::FailedPrecondition, bounded(&message), d)
             }
             Error::Unauthenticated => Status::unauthenticated(e.to_string()),
             Error::PermissionDenied { ref key, scope } => {

@@ -406,3 +406,43 @@ async fn decision_pages_are_bounded_by_bytes_as_well_as_count() {
     assert!(pages >= 2, "one page held {} records", seen.len());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn error_answers_stay_small_whatever_the_request_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServeConfig::for_tests(dir.path()))
+        .await
+        .unwrap();
+    load_brands(&server, 1).await;
+    let mut scoring = ScoringServiceClient::new(server.plain_channel().await);
+    let mut event = complaint("ev-1", "ann", "2026-02-03T20:00:00Z");
+    // Each combining mark would be quoted as an 8-character escape.
+    event.audience_time_zone = "x\u{301}".repeat(10_000);
+    let status = scoring
+        .score(pb::ScoreRequest {
+            brand_id: "brand-000".into(),
+            event: Some(event),
+            now: Some(ts("2026-02-03T20:02:00Z")),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        violated_field(&status).as_deref(),
+        Some("event.audience_time_zone")
+    );
+    assert!(status.message().len() <= 1024, "{}", status.message().len());
+    assert!(status.details().len() <= 4096, "{}", status.details().len());
+    // The channel is still usable: the answer did not break the connection.
+    scoring
+        .score(pb::ScoreRequest {
+            brand_id: "brand-000".into(),
+            event: Some(complaint("ev-2", "ann", "2026-02-03T20:00:00Z")),
+            now: Some(ts("2026-02-03T20:02:00Z")),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    server.stop().await;
+}

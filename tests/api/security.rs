@@ -228,7 +228,6 @@ async fn every_scope_gets_the_code_its_credential_allows() {
         .delete_brand_profile(with_key(
             pb::DeleteBrandProfileRequest {
                 brand_id: "crumbly".into(),
-                ..Default::default()
             },
             Some("read-secret"),
         ))
