@@ -5,6 +5,7 @@ mod budget;
 mod cli;
 mod durability;
 mod envelope;
+mod fuzz_core;
 mod export_safety;
 mod fuzz_wire;
 mod grpcurl;
