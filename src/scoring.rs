@@ -191,11 +191,19 @@ struct CachedAnalysis {
 
 /// An analysis takes about eleven times its event's encoded size (5.3 kB
 /// for the 470-byte synthetic event: token streams, hashes, findings, the
-/// event itself), and the entry keeps the encoding too; the weigher charges
-/// that, so the byte budget bounds memory whatever size the events are.
-fn weight(encoded_len: usize) -> u32 {
-    u32::try_from(encoded_len.saturating_mul(12).saturating_add(1024)).unwrap_or(u32::MAX)
+/// event itself), and the entry keeps the encoding too. Events dense in
+/// short tokens (`#a #a …`) take more, about 30 bytes a token, so the
+/// weigher charges whichever is larger, and the byte budget bounds memory
+/// whatever the events are.
+fn weight(encoded_len: usize, tokens: usize) -> u32 {
+    let by_size = encoded_len.saturating_mul(12);
+    let by_tokens = tokens.saturating_mul(BYTES_PER_TOKEN);
+    u32::try_from(by_size.max(by_tokens).saturating_add(1024)).unwrap_or(u32::MAX)
 }
+
+/// Memory of one token of an analysis's streams (BENCHMARKS.md, "Work
+/// budgets"), with the event's own copy of the text on top.
+const BYTES_PER_TOKEN: usize = 32;
 
 impl Analyses {
     /// A cache of at most `budget_bytes` of analyses; 0 turns it off.
@@ -203,7 +211,9 @@ impl Analyses {
         let cache = (budget_bytes > 0).then(|| {
             moka::sync::Cache::builder()
                 .max_capacity(budget_bytes)
-                .weigher(|_: &u64, v: &Arc<CachedAnalysis>| weight(v.encoded.len()))
+                .weigher(|_: &u64, v: &Arc<CachedAnalysis>| {
+                    weight(v.encoded.len(), v.analysed.stream_tokens())
+                })
                 .build()
         });
         Self {
