@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use kairos::app::Application;
+use kairos::app::{AppError, Application};
 use kairos::config::{LogFormat, ServeConfig};
 use kairos::grpc::pb;
 use kairos::grpc::pb::brand_profile_service_client::BrandProfileServiceClient;
@@ -26,8 +26,7 @@ pub struct TestApp {
     pub metrics: std::sync::Arc<Metrics>,
     pub metrics_addr: Option<SocketAddr>,
     pub channel: Channel,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: Option<Server>,
     /// Held so the directory lives as long as the app (None when the
     /// caller owns the directory, e.g. for restart tests).
     _dir: Option<tempfile::TempDir>,
@@ -51,46 +50,77 @@ pub async fn spawn_app_with(config: ServeConfig) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         LOGS.call_once(|| kairos::telemetry::init(LogFormat::Text));
     }
-    let app = Application::build(config).await.expect("build app");
-    let addr = app.local_addr();
-    let metrics = app.metrics();
-    let metrics_addr = app.metrics_addr();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        app.run_until_stopped(async {
-            let _ = stopped.await;
-        })
-        .await
-        .expect("server ran");
-    });
+    let server = Server::start(config).await.expect("build app");
+    let addr = server.addr;
     // The listener is bound already: connecting cannot race the server.
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
+    let channel = server.plain_channel().await;
     TestApp {
         addr,
         profiles: BrandProfileServiceClient::new(channel.clone()),
         scoring: ScoringServiceClient::new(channel.clone()),
         guardrails: GuardrailServiceClient::new(channel.clone()),
-        metrics,
-        metrics_addr,
+        metrics: server.metrics.clone(),
+        metrics_addr: server.metrics_addr,
         channel,
-        stop: Some(stop),
-        task: Some(task),
+        server: Some(server),
         _dir: None,
+    }
+}
+
+/// A server started from a config, without a client (it may need TLS).
+pub struct Server {
+    pub addr: SocketAddr,
+    pub metrics: std::sync::Arc<Metrics>,
+    pub metrics_addr: Option<SocketAddr>,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    pub async fn start(config: ServeConfig) -> Result<Server, AppError> {
+        let app = Application::build(config).await?;
+        let addr = app.local_addr();
+        let metrics = app.metrics();
+        let metrics_addr = app.metrics_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            app.run_until_stopped(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server ran");
+        });
+        Ok(Server {
+            addr,
+            metrics,
+            metrics_addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    pub async fn plain_channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    /// Stops the server and waits until it has released the store.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.task.await.expect("server task");
     }
 }
 
 impl TestApp {
     /// Stops the server and waits until it has released the store.
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("server task");
+        if let Some(server) = self.server.take() {
+            server.stop().await;
         }
     }
 

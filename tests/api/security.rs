@@ -3,67 +3,20 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use kairos::app::{AppError, Application};
 use kairos::config::ServeConfig;
 use kairos::grpc::pb;
 use kairos::grpc::pb::brand_profile_service_client::BrandProfileServiceClient;
 use kairos::grpc::pb::guardrail_service_client::GuardrailServiceClient;
 use kairos::grpc::pb::scoring_service_client::ScoringServiceClient;
-use kairos::metrics::{Metrics, Rejection};
-use tokio::sync::oneshot;
+use kairos::metrics::Rejection;
 use tonic::Code;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 use tonic_types::StatusExt;
 
+pub use crate::helpers::Server;
 use crate::helpers::{complaint, cookie_brand, error_reason, ts};
-
-/// A server started from a config, without a client (it may need TLS).
-pub struct Server {
-    pub addr: std::net::SocketAddr,
-    pub metrics: Arc<Metrics>,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Server {
-    pub async fn start(config: ServeConfig) -> Result<Server, AppError> {
-        let app = Application::build(config).await?;
-        let addr = app.local_addr();
-        let metrics = app.metrics();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            app.run_until_stopped(async {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("server ran");
-        });
-        Ok(Server {
-            addr,
-            metrics,
-            stop: Some(stop),
-            task,
-        })
-    }
-
-    pub async fn plain_channel(&self) -> Channel {
-        Channel::from_shared(format!("http://{}", self.addr))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap()
-    }
-
-    pub async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        self.task.await.unwrap();
-    }
-}
 
 pub fn sha256_hex(secret: &str) -> String {
     kairos::access::sha256(secret.as_bytes())
