@@ -22,6 +22,7 @@ use crate::core::model::{Blackout, EngagementCounts, Event};
 use crate::core::validate::{validate_brand_id, validate_event_time};
 use crate::core::{CompiledProfile, analyse};
 use crate::error::Error;
+use crate::metrics::Rejection;
 use crate::scoring::{Scored, Scorer};
 use crate::store::Store;
 
@@ -376,6 +377,7 @@ impl ScoringService for ScoringApi {
         let (jobs_tx, mut jobs_rx) = mpsc::channel::<StreamJob>(STREAM_WINDOW);
         let scorer = self.scorer.clone();
         let in_flight = self.in_flight.clone();
+        let metrics = self.scorer.metrics.clone();
         tokio::spawn(async move {
             while let Some(item) = inbound.next().await {
                 let job = match item {
@@ -386,6 +388,9 @@ impl ScoringService for ScoringApi {
                         // over the bound, it is answered RESOURCE_EXHAUSTED
                         // at once and the stream goes on.
                         let permit = in_flight.admit();
+                        if permit.is_err() {
+                            metrics.reject(Rejection::Overload, &caller);
+                        }
                         StreamJob::Scoring(tokio::spawn(async move {
                             let request_id = item.request_id.clone();
                             let scored = match permit {

@@ -446,3 +446,44 @@ async fn error_answers_stay_small_whatever_the_request_quoted() {
         .unwrap();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn review_windows_are_capped_at_thirty_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServeConfig::for_tests(dir.path()))
+        .await
+        .unwrap();
+    let mut brand = cookie_brand("slow-brand");
+    // The longest half-life allowed: uncapped, the window would run for
+    // months.
+    brand.half_life_overrides = vec![pb::KindHalfLife {
+        kind: pb::EventKind::LiveEvent as i32,
+        half_life: Some(crate::helpers::secs(90 * 86_400)),
+    }];
+    let mut profiles = BrandProfileServiceClient::new(server.plain_channel().await);
+    profiles
+        .upsert_brand_profile(pb::UpsertBrandProfileRequest {
+            profile: Some(brand),
+            expected_version: None,
+        })
+        .await
+        .unwrap();
+    let a = ScoringServiceClient::new(server.plain_channel().await)
+        .score(pb::ScoreRequest {
+            brand_id: "slow-brand".into(),
+            event: Some(crate::helpers::blackout_moment("m", "2026-02-03T20:38:00Z")),
+            now: Some(ts("2026-02-03T20:40:00Z")),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .assessment
+        .unwrap();
+    let window = a.max_review_latency.expect("a review window");
+    assert_eq!(window.seconds, 30 * 86_400, "{a:?}");
+    if let Some(by) = a.respond_by {
+        assert!(by.seconds <= ts("2026-03-05T20:40:00Z").seconds, "{by:?}");
+    }
+    server.stop().await;
+}
