@@ -322,6 +322,13 @@ impl ScoringService for ScoringApi {
                         (Ok(e), Ok(p)) => self.scorer.counts(p, e, now).await?,
                         _ => EngagementCounts::default(),
                     });
+                    // Counts of cached brands never wait, so this loop would
+                    // hold the reactor thread for all 10,000 pairs: give it
+                    // back now and then, and stop once the deadline passed.
+                    if counts.len() % DEADLINE_CHECK_PAIRS == 0 {
+                        check_deadline(deadline)?;
+                        tokio::task::yield_now().await;
+                    }
                 }
             }
             // One digest per event, and only when something is logged.
