@@ -208,7 +208,7 @@ where
             return Box::pin(async move {
                 let resp = inner.call(req).await?;
                 let resp = shared.correct(resp, &rpc, remote, &shared.anonymous);
-                Ok(hold_until_sent(resp, activity, None))
+                Ok(hold_until_sent(resp, activity, None, None))
             });
         }
         let admitted = shared.admit(&rpc, &req, remote, received);
@@ -242,7 +242,7 @@ where
                 },
             };
             let resp = shared.correct(resp, &rpc, remote, &caller);
-            Ok(hold_until_sent(resp, activity, permit))
+            Ok(hold_until_sent(resp, activity, permit, deadline))
         })
     }
 }
@@ -432,20 +432,28 @@ fn parse_grpc_timeout(v: &[u8]) -> Option<Duration> {
 
 /// Keeps the connection marked busy, and the in-flight permit taken, until
 /// the answer's body has been sent (or dropped): a big ScoreBatch answer
-/// still being written counts against the bound.
+/// still being written counts against the bound. The deadline bounds the
+/// sending too: past it the caller has given up, so the rest of the answer
+/// is dropped and the permit returned.
 fn hold_until_sent(
     resp: Resp,
     activity: Option<ActivityGuard>,
     permit: Option<OwnedSemaphorePermit>,
+    deadline: Option<Instant>,
 ) -> Resp {
     if activity.is_none() && permit.is_none() {
         return resp;
     }
+    let deadline = permit
+        .as_ref()
+        .and(deadline)
+        .map(|d| Box::pin(tokio::time::sleep_until(d)));
     resp.map(|inner| {
         Body::new(Held {
             inner,
             _activity: activity,
-            _permit: permit,
+            permit,
+            deadline,
         })
     })
 }
@@ -453,7 +461,8 @@ fn hold_until_sent(
 struct Held {
     inner: Body,
     _activity: Option<ActivityGuard>,
-    _permit: Option<OwnedSemaphorePermit>,
+    permit: Option<OwnedSemaphorePermit>,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl http_body::Body for Held {
@@ -464,6 +473,13 @@ impl http_body::Body for Held {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        if let Some(deadline) = self.deadline.as_mut()
+            && deadline.as_mut().poll(cx).is_ready()
+        {
+            self.deadline = None;
+            self.permit = None;
+            return Poll::Ready(Some(Err(Status::from(Error::DeadlineExceeded))));
+        }
         Pin::new(&mut self.inner).poll_frame(cx)
     }
 
