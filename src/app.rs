@@ -91,7 +91,8 @@ pub struct Application {
     store: Arc<SqliteStore>,
     cache: Arc<ProfileCache>,
     scorer: Arc<Scorer>,
-    writer: DecisionWriter,
+    /// Taken when the server starts (`Background::spawn`).
+    writer: Option<DecisionWriter>,
     metrics: Arc<Metrics>,
     grace: Duration,
     keys: Arc<Keys>,
@@ -176,7 +177,7 @@ impl Application {
             store,
             cache,
             scorer,
-            writer,
+            writer: Some(writer),
             metrics,
             grace: Duration::from_secs(config.shutdown_grace_secs),
             keys: Arc::new(Keys::new(keys)),
@@ -210,7 +211,7 @@ impl Application {
     }
 
     pub async fn run_until_stopped(
-        self,
+        mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -232,19 +233,7 @@ impl Application {
 
         let store: Arc<dyn ProfileStore> = self.store.clone();
         let full_store: Arc<dyn Store> = self.store.clone();
-        let key_count = self.keys.get().len();
-        if key_count == 0 {
-            tracing::warn!(
-                addr = %self.addr,
-                "no API keys: every RPC is open to whoever can reach this address \
-                 (give --api-keys to require keys)"
-            );
-        } else {
-            tracing::info!(keys = key_count, "API keys loaded");
-        }
-        if self.tls.is_none() && key_count > 0 {
-            tracing::warn!("API keys without TLS: keys cross the network in clear text");
-        }
+        self.log_credentials();
         let profiles = ProfileService::new(store, self.cache.clone());
         let scoring = ScoringApi::new(
             self.scorer.clone(),
@@ -261,31 +250,14 @@ impl Application {
             metrics: self.metrics.clone(),
         });
 
-        // Background tasks stop through this watch once the server is done.
-        let (bg_stop, bg_stopped) = tokio::sync::watch::channel(false);
-        let reload = tokio::spawn(reload_keys_on_hangup(
-            self.keys.clone(),
-            self.keys_path.clone(),
-            self.admin_token.clone(),
-            bg_stopped.clone(),
-        ));
-        let writer = tokio::spawn(self.writer.run(bg_stopped.clone()));
-        let retention = tokio::spawn(run_retention(
-            full_store,
-            self.scorer.engagements.clone(),
-            self.metrics.clone(),
-            self.engagement_retention,
-            self.decision_retention,
-            Duration::from_secs(3600),
-            bg_stopped.clone(),
-        ));
+        let background = Background::spawn(&mut self, full_store);
         if let Some(l) = self.metrics_listener {
             let metrics = self.metrics.clone();
             let cache = self.cache.clone();
             let scorer = self.scorer.clone();
             let render: Arc<dyn Fn() -> String + Send + Sync> =
                 Arc::new(move || metrics.render(cache.entry_count(), scorer.log.queue_depth()));
-            tokio::spawn(crate::metrics::serve(l, render, bg_stopped.clone()));
+            tokio::spawn(crate::metrics::serve(l, render, background.stopped()));
             if let Some(a) = self.metrics_addr {
                 tracing::info!(addr = %a, "metrics listening");
             }
@@ -350,10 +322,7 @@ impl Application {
             () = shutdown => {}
         }
         if let Some(result) = early {
-            let _ = bg_stop.send(true);
-            let _ = writer.await;
-            retention.abort();
-            reload.abort();
+            background.finish().await;
             self.store.close().await;
             return result;
         }
@@ -374,15 +343,88 @@ impl Application {
             }
         }
         // Every RPC is done: flush what the decision log accepted.
-        let _ = bg_stop.send(true);
-        if writer.await.is_err() {
-            tracing::error!("decision log writer failed");
-        }
-        retention.abort();
-        reload.abort();
+        background.finish().await;
         self.store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+impl Application {
+    /// Says at start how callers are authenticated, and warns when nobody
+    /// is, or when keys would cross the network in clear text.
+    fn log_credentials(&self) {
+        let key_count = self.keys.get().len();
+        if key_count == 0 {
+            tracing::warn!(
+                addr = %self.addr,
+                "no API keys: every RPC is open to whoever can reach this address \
+                 (give --api-keys to require keys)"
+            );
+        } else {
+            tracing::info!(keys = key_count, "API keys loaded");
+        }
+        if self.tls.is_none() && key_count > 0 {
+            tracing::warn!("API keys without TLS: keys cross the network in clear text");
+        }
+    }
+}
+
+/// The tasks that run beside the server: the decision-log writer, retention
+/// and the SIGHUP key reload. They stop through one watch.
+struct Background {
+    stop: tokio::sync::watch::Sender<bool>,
+    writer: Option<tokio::task::JoinHandle<()>>,
+    retention: tokio::task::JoinHandle<()>,
+    reload: tokio::task::JoinHandle<()>,
+}
+
+impl Background {
+    fn spawn(app: &mut Application, store: Arc<dyn Store>) -> Self {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let reload = tokio::spawn(reload_keys_on_hangup(
+            app.keys.clone(),
+            app.keys_path.clone(),
+            app.admin_token.clone(),
+            stopped.clone(),
+        ));
+        let writer = app
+            .writer
+            .take()
+            .map(|w| tokio::spawn(w.run(stopped.clone())));
+        let retention = tokio::spawn(run_retention(
+            store,
+            app.scorer.engagements.clone(),
+            app.metrics.clone(),
+            app.engagement_retention,
+            app.decision_retention,
+            Duration::from_secs(3600),
+            stopped,
+        ));
+        Self {
+            stop,
+            writer,
+            retention,
+            reload,
+        }
+    }
+
+    /// A receiver that sees the stop, for tasks spawned beside these.
+    fn stopped(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    /// Stops the tasks once no RPC can submit more: the writer first writes
+    /// what the decision log accepted.
+    async fn finish(self) {
+        let _ = self.stop.send(true);
+        if let Some(writer) = self.writer
+            && writer.await.is_err()
+        {
+            tracing::error!("decision log writer failed");
+        }
+        self.retention.abort();
+        self.reload.abort();
     }
 }
 
