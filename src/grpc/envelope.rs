@@ -42,6 +42,7 @@ use tower_service::Service;
 use tracing::Instrument;
 
 use super::auth::{Access, Rpc, Shape, bearer, classify};
+use super::status::oversized_limit;
 use crate::access::Keys;
 use crate::error::Error;
 use crate::metrics::{Metrics, Rejection};
@@ -383,7 +384,7 @@ impl Shared {
             return resp;
         };
         match status.code() {
-            Code::OutOfRange if status.message().contains("message length too large") => {
+            Code::OutOfRange if oversized_limit(&status).is_some() => {
                 self.config.metrics.reject(Rejection::TooLarge, caller);
                 Status::from(Error::MessageTooLarge {
                     limit: self.config.max_request_bytes,

@@ -10,6 +10,7 @@ use super::convert::{profile_in, profile_out};
 use super::observe;
 use super::pb;
 use super::pb::brand_profile_service_server::BrandProfileService;
+use super::status::oversized_limit;
 use crate::cache::ProfileCache;
 use crate::core::validate::{validate_brand_id, validate_profile};
 use crate::core::{ValidationError, model::BrandProfile};
@@ -126,23 +127,10 @@ pub fn decode_token(tag: &str, token: &str) -> Result<Option<String>, Error> {
 /// RESOURCE_EXHAUSTED, as for every other RPC; anything else the client
 /// sent that does not decode is an invalid stream.
 fn stream_error(s: tonic::Status) -> Error {
-    if s.code() == tonic::Code::OutOfRange && s.message().contains("message length too large") {
-        Error::MessageTooLarge {
-            limit: message_limit(s.message()),
-        }
-    } else {
-        Error::invalid("stream", s.message().to_string())
+    match oversized_limit(&s) {
+        Some(limit) => Error::MessageTooLarge { limit },
+        None => Error::invalid("stream", s.message().to_string()),
     }
-}
-
-/// The limit tonic names in its message ("... the limit is: N bytes").
-fn message_limit(message: &str) -> usize {
-    message
-        .rsplit("limit is: ")
-        .next()
-        .and_then(|t| t.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }
 
 #[tonic::async_trait]

@@ -17,7 +17,7 @@ use super::envelope::{Caller, Deadline, InFlight};
 use super::observe;
 use super::pb;
 use super::pb::scoring_service_server::ScoringService;
-use super::status::item_error;
+use super::status::{item_error, oversized_limit};
 use crate::core::model::{Blackout, EngagementCounts, Event};
 use crate::core::validate::{validate_brand_id, validate_event_time};
 use crate::core::{CompiledProfile, analyse};
@@ -586,15 +586,12 @@ impl ScoringService for ScoringApi {
     }
 }
 
-/// A ScoreStream item over `--max-request-bytes` arrives as tonic's
-/// OUT_OF_RANGE; the gRPC specification says RESOURCE_EXHAUSTED.
+/// A ScoreStream item over `--max-request-bytes` is RESOURCE_EXHAUSTED, as
+/// for every other RPC.
 fn oversized_as_exhausted(status: Status) -> Status {
-    if status.code() == tonic::Code::OutOfRange
-        && status.message().contains("message length too large")
-    {
-        Status::resource_exhausted(status.message().to_string())
-    } else {
-        status
+    match oversized_limit(&status) {
+        Some(limit) => Status::from(Error::MessageTooLarge { limit }),
+        None => status,
     }
 }
 

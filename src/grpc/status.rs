@@ -117,6 +117,24 @@ impl ErrorInfoBuilder {
     }
 }
 
+/// The limit named by tonic's codec error for a message over
+/// `max_decoding_message_size` ("... the limit is: N bytes"), or `None` for
+/// any other status. tonic says OUT_OF_RANGE there; the gRPC specification
+/// says RESOURCE_EXHAUSTED, so every place that meets this error maps it to
+/// `Error::MessageTooLarge`.
+pub fn oversized_limit(status: &Status) -> Option<usize> {
+    if status.code() != Code::OutOfRange || !status.message().contains("message length too large") {
+        return None;
+    }
+    let limit = status
+        .message()
+        .rsplit("limit is: ")
+        .next()
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok());
+    Some(limit.unwrap_or(0))
+}
+
 /// A per-item error for streaming and batch responses.
 pub fn item_error(e: Error) -> super::pb::ItemError {
     let field = match &e {

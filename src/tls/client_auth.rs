@@ -206,32 +206,32 @@ impl<'a> V1Cert<'a> {
     /// `None` for every other certificate (v3 goes to webpki).
     fn parse(cert: &'a [u8]) -> Option<Self> {
         let mut outer = Reader::new(cert);
-        let certificate = outer.expect(der::SEQUENCE)?;
+        let certificate = outer.take(der::SEQUENCE)?;
         if !outer.is_empty() {
             return None;
         }
         let mut parts = Reader::new(certificate.value);
-        let tbs = parts.expect(der::SEQUENCE)?;
-        let signature_alg = parts.expect(der::SEQUENCE)?;
-        let signature = parts.expect(der::BIT_STRING)?;
+        let tbs = parts.take(der::SEQUENCE)?;
+        let signature_alg = parts.take(der::SEQUENCE)?;
+        let signature = parts.take(der::BIT_STRING)?;
         if !parts.is_empty() {
             return None;
         }
         // A v1 certificate either omits the version or says 0.
         let mut fields = Reader::new(tbs.value);
         if fields.peek_tag() == Some(der::VERSION) {
-            let version = fields.expect(der::VERSION)?;
+            let version = fields.take(der::VERSION)?;
             let mut v = Reader::new(version.value);
-            if v.expect(der::INTEGER)?.value != [0] {
+            if v.take(der::INTEGER)?.value != [0] {
                 return None;
             }
         }
-        fields.expect(der::INTEGER)?; // serial number
-        let inner_alg = fields.expect(der::SEQUENCE)?;
-        let issuer = fields.expect(der::SEQUENCE)?;
-        let validity = fields.expect(der::SEQUENCE)?;
-        fields.expect(der::SEQUENCE)?; // subject
-        let spki = fields.expect(der::SEQUENCE)?;
+        fields.take(der::INTEGER)?; // serial number
+        let inner_alg = fields.take(der::SEQUENCE)?;
+        let issuer = fields.take(der::SEQUENCE)?;
+        let validity = fields.take(der::SEQUENCE)?;
+        fields.take(der::SEQUENCE)?; // subject
+        let spki = fields.take(der::SEQUENCE)?;
         // v1 has no unique identifiers or extensions.
         if !fields.is_empty() || inner_alg.value != signature_alg.value {
             return None;
@@ -263,7 +263,7 @@ fn bit_string_bytes(value: &[u8]) -> Option<&[u8]> {
 /// (algorithm identifier contents, public key bits) of SPKI contents.
 fn spki_parts(contents: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut r = Reader::new(contents);
-    let alg = r.expect(der::SEQUENCE)?;
-    let key = r.expect(der::BIT_STRING)?;
+    let alg = r.take(der::SEQUENCE)?;
+    let key = r.take(der::BIT_STRING)?;
     Some((alg.value, bit_string_bytes(key.value)?))
 }

@@ -71,7 +71,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element, which must have `tag`.
-    pub fn expect(&mut self, tag: u8) -> Option<Tlv<'a>> {
+    pub fn take(&mut self, tag: u8) -> Option<Tlv<'a>> {
         let tlv = self.any()?;
         (tlv.tag == tag).then_some(tlv)
     }
