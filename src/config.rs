@@ -184,7 +184,7 @@ impl ServeConfig {
 
     /// `--max-in-flight`, or its default: 128 per CPU, enough for the
     /// benchmark's 256 concurrent Scores on two cores, while 256 answers of
-    /// the largest ScoreBatch (about 6 MB each) stay under 2 GB.
+    /// the largest ScoreBatch being built (about 6 MB each) stay under 2 GB.
     pub fn max_in_flight(&self) -> usize {
         match self.max_in_flight {
             Some(n) => usize::try_from(n).unwrap_or(usize::MAX),

@@ -14,7 +14,7 @@
 //!    same instant through the [`Deadline`] extension.
 //! 3. **Admission**: one of `--max-in-flight` permits, taken without
 //!    waiting (RESOURCE_EXHAUSTED with `RetryInfo` when none is free) and
-//!    held until the answer has been sent. ScoreStream is admitted item by
+//!    held while the handler executes. ScoreStream is admitted item by
 //!    item by its handler instead, from the same permits.
 //!
 //! On the way out, it corrects two codes tonic's codec gives: an oversized
@@ -209,7 +209,7 @@ where
             return Box::pin(async move {
                 let resp = inner.call(req).await?;
                 let resp = shared.correct(resp, &rpc, remote, &shared.anonymous);
-                Ok(hold_until_sent(resp, activity, None, None))
+                Ok(hold_until_sent(resp, activity, None))
             });
         }
         let admitted = shared.admit(&rpc, &req, remote, received);
@@ -243,7 +243,11 @@ where
                 },
             };
             let resp = shared.correct(resp, &rpc, remote, &caller);
-            Ok(hold_until_sent(resp, activity, permit, deadline))
+            // The call has executed: its permit goes back now. (Holding it
+            // while a big answer is written made a caller that had given
+            // up keep a slot for tens of milliseconds.)
+            drop(permit);
+            Ok(hold_until_sent(resp, activity, deadline))
         })
     }
 }
@@ -431,29 +435,18 @@ fn parse_grpc_timeout(v: &[u8]) -> Option<Duration> {
     })
 }
 
-/// Keeps the connection marked busy, and the in-flight permit taken, until
-/// the answer's body has been sent (or dropped): a big ScoreBatch answer
-/// still being written counts against the bound. The deadline bounds the
-/// sending too: past it the caller has given up, so the rest of the answer
-/// is dropped and the permit returned.
-fn hold_until_sent(
-    resp: Resp,
-    activity: Option<ActivityGuard>,
-    permit: Option<OwnedSemaphorePermit>,
-    deadline: Option<Instant>,
-) -> Resp {
-    if activity.is_none() && permit.is_none() {
+/// Keeps the connection marked busy until the answer's body has been sent
+/// (or dropped). The deadline bounds the sending too: past it the caller
+/// has given up, so the rest of the answer is dropped.
+fn hold_until_sent(resp: Resp, activity: Option<ActivityGuard>, deadline: Option<Instant>) -> Resp {
+    if activity.is_none() && deadline.is_none() {
         return resp;
     }
-    let deadline = permit
-        .as_ref()
-        .and(deadline)
-        .map(|d| Box::pin(tokio::time::sleep_until(d)));
+    let deadline = deadline.map(|d| Box::pin(tokio::time::sleep_until(d)));
     resp.map(|inner| {
         Body::new(Held {
             inner,
             _activity: activity,
-            permit,
             deadline,
         })
     })
@@ -462,7 +455,6 @@ fn hold_until_sent(
 struct Held {
     inner: Body,
     _activity: Option<ActivityGuard>,
-    permit: Option<OwnedSemaphorePermit>,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
@@ -478,7 +470,6 @@ impl http_body::Body for Held {
             && deadline.as_mut().poll(cx).is_ready()
         {
             self.deadline = None;
-            self.permit = None;
             return Poll::Ready(Some(Err(Status::from(Error::DeadlineExceeded))));
         }
         Pin::new(&mut self.inner).poll_frame(cx)
