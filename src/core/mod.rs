@@ -5,10 +5,10 @@
 //! same output.
 
 pub mod analyse;
+pub mod assess;
 pub mod compiled;
 pub mod lexicon;
 pub mod model;
-pub mod score;
 pub mod sentiment;
 pub(crate) mod text;
 pub mod validate;
@@ -23,6 +23,6 @@ mod props;
 mod scenarios;
 
 pub use analyse::{AnalysedEvent, analyse, analyse_metered};
+pub use assess::{MODEL_VERSION, assess};
 pub use compiled::CompiledProfile;
-pub use score::{MODEL_VERSION, assess};
 pub use validate::ValidationError;
