@@ -16,7 +16,7 @@ ADDR="127.0.0.1:$PORT"
 command -v h2load >/dev/null || { echo "h2load missing: apt-get install nghttp2-client" >&2; exit 1; }
 command -v openssl >/dev/null || { echo "openssl missing" >&2; exit 1; }
 
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --features loadgen
 BIN=${CARGO_TARGET_DIR:-target}/release/kairos
 DATA=$(mktemp -d)
 SERVER=

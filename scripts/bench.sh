@@ -13,7 +13,7 @@ MEMORY_BRANDS="${MEMORY_BRANDS:-100000}"
 PORT="${PORT:-50071}"
 ADDR="127.0.0.1:$PORT"
 
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --features loadgen
 BIN=${CARGO_TARGET_DIR:-target}/release/kairos
 DATA=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT

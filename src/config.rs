@@ -26,7 +26,12 @@ pub enum Command {
     Import(crate::cli::ImportArgs),
     /// Score one event (YAML or JSON file) for one brand and explain the result.
     Score(crate::cli::ScoreArgs),
-    /// Drive a running server with load and print throughput and latency.
+    /// Backtest: score a file of past moments through a running server and
+    /// compare with the answers wanted (utility, harmful answers, misses).
+    Eval(crate::cli::eval::EvalArgs),
+    /// Drive a running server with load and print throughput and latency
+    /// (built with `--features loadgen`).
+    #[cfg(feature = "loadgen")]
     Bench(crate::cli::bench::BenchArgs),
     /// Query the decision log.
     Decisions {

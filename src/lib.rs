@@ -16,6 +16,8 @@ pub mod metrics;
 pub mod net;
 pub mod scoring;
 pub mod store;
+/// The load generator's inputs (`kairos bench`, the benchmarks, tests).
+#[cfg(feature = "loadgen")]
 pub mod synthetic;
 pub mod telemetry;
 pub mod tls;

@@ -33,6 +33,11 @@ async fn main() -> ExitCode {
             quiet_on_closed_stdout();
             kairos::cli::score(args).await
         }
+        Command::Eval(args) => {
+            quiet_on_closed_stdout();
+            kairos::cli::eval::eval(args).await
+        }
+        #[cfg(feature = "loadgen")]
         Command::Bench(args) => {
             quiet_on_closed_stdout();
             kairos::cli::bench(args).await

@@ -306,14 +306,14 @@ enum ProfilesDoc {
     One(serde_json::Value),
 }
 
-fn read(path: &Path) -> Result<String, FileError> {
+pub(crate) fn read(path: &Path) -> Result<String, FileError> {
     std::fs::read_to_string(path).map_err(|source| FileError::Read {
         path: path.display().to_string(),
         source,
     })
 }
 
-fn parse_value(path: &Path, text: &str) -> Result<serde_json::Value, FileError> {
+pub(crate) fn parse_value(path: &Path, text: &str) -> Result<serde_json::Value, FileError> {
     let p = || path.display().to_string();
     let is_json = path
         .extension()
@@ -346,14 +346,7 @@ pub fn read_profiles(path: &Path) -> Result<Vec<Result<pb::BrandProfile, String>
         ProfilesDoc::List(l) => l,
         ProfilesDoc::One(v) => vec![v],
     };
-    Ok(items
-        .into_iter()
-        .map(|v| {
-            serde_json::from_value::<ProfileFile>(v)
-                .map_err(|e| e.to_string())
-                .and_then(ProfileFile::into_pb)
-        })
-        .collect())
+    Ok(items.into_iter().map(profile_from_value).collect())
 }
 
 #[derive(Debug, Deserialize)]
@@ -439,11 +432,22 @@ struct EventFile {
 pub fn read_event(path: &Path) -> Result<pb::Event, FileError> {
     let text = read(path)?;
     let value = parse_value(path, &text)?;
-    let err = |message: String| FileError::Parse {
+    event_from_value(value).map_err(|message| FileError::Parse {
         path: path.display().to_string(),
         message,
-    };
-    let e: EventFile = serde_json::from_value(value).map_err(|e| err(e.to_string()))?;
+    })
+}
+
+/// One profile of a parsed file.
+pub(crate) fn profile_from_value(value: serde_json::Value) -> Result<pb::BrandProfile, String> {
+    serde_json::from_value::<ProfileFile>(value)
+        .map_err(|e| e.to_string())
+        .and_then(ProfileFile::into_pb)
+}
+
+/// One event of a parsed file.
+pub(crate) fn event_from_value(value: serde_json::Value) -> Result<pb::Event, String> {
+    let e: EventFile = serde_json::from_value(value).map_err(|e| e.to_string())?;
     let author = e.author.map(|a| pb::Author {
         id: a.id,
         follower_count: a.follower_count,
@@ -457,12 +461,12 @@ pub fn read_event(path: &Path) -> Result<pb::Event, FileError> {
         Some(v) => Some(pb::Velocity {
             mentions_per_minute: v.mentions_per_minute,
             history_per_minute: v.history_per_minute,
-            window: v.window.as_ref().map(duration).transpose().map_err(err)?,
+            window: v.window.as_ref().map(duration).transpose()?,
         }),
     };
     Ok(pb::Event {
         id: e.id,
-        kind: kind(&e.kind).map_err(err)?,
+        kind: kind(&e.kind)?,
         text: e.text,
         language: e.language,
         hashtags: e.hashtags,
@@ -475,13 +479,8 @@ pub fn read_event(path: &Path) -> Result<pb::Event, FileError> {
             })
             .collect(),
         entities: e.entities,
-        occurred_at: Some(timestamp(&e.occurred_at).map_err(err)?),
-        observed_at: e
-            .observed_at
-            .as_deref()
-            .map(timestamp)
-            .transpose()
-            .map_err(err)?,
+        occurred_at: Some(timestamp(&e.occurred_at)?),
+        observed_at: e.observed_at.as_deref().map(timestamp).transpose()?,
         channel: e.channel,
         author,
         addressed_to_brand: e.addressed_to_brand,

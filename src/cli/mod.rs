@@ -1,7 +1,9 @@
 //! Client commands: they talk to a running server over gRPC, exactly as any
 //! other caller would.
 
+#[cfg(feature = "loadgen")]
 pub mod bench;
+pub mod eval;
 pub mod files;
 
 use std::io::Write;
@@ -526,6 +528,7 @@ async fn write_decisions(
     }
 }
 
+#[cfg(feature = "loadgen")]
 pub async fn bench(args: bench::BenchArgs) -> ExitCode {
     match bench::run(args).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -1151,11 +1151,12 @@ mod tests {
     /// their tags are read; and each stays within the bound of its work.
     #[test]
     fn real_moments_stay_far_inside_the_budgets() {
-        use super::super::moments::{BLIND3, FIXTURE, Fixture, HOLDOUT, to_event};
-        for src in [FIXTURE, HOLDOUT, BLIND3] {
-            let fx: Fixture = serde_json::from_str(src).expect("fixture parses");
-            for c in &fx.cases {
-                let e = to_event(&c.id, &c.event);
+        for name in ["moments", "holdout", "blind3"] {
+            let path = format!("{}/examples/eval/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
+            let suite =
+                crate::cli::eval::read_suite(std::path::Path::new(&path)).expect("corpus parses");
+            for c in &suite.cases {
+                let e = crate::grpc::convert::event_in(&c.event).expect("event converts");
                 let (_, m) = analyse_within(&e, u64::MAX, u64::MAX);
                 let spent = u64::MAX - m.segment_left;
                 assert!(spent <= SEGMENT_BUDGET / 100, "{}: {spent}", c.id);

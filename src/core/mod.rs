@@ -13,15 +13,6 @@ pub mod sentiment;
 pub(crate) mod text;
 pub mod validate;
 
-#[cfg(test)]
-mod golden;
-#[cfg(test)]
-mod moments;
-#[cfg(test)]
-mod props;
-#[cfg(test)]
-mod scenarios;
-
 pub use analyse::{AnalysedEvent, analyse, analyse_metered};
 pub use assess::{MODEL_VERSION, assess};
 pub use compiled::CompiledProfile;

@@ -4,18 +4,18 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::model::*;
-use super::{CompiledProfile, analyse, assess};
+use kairos::core::model::*;
+use kairos::core::{CompiledProfile, analyse, assess};
 
-pub(crate) fn ts(s: &str) -> Timestamp {
+pub fn ts(s: &str) -> Timestamp {
     s.parse().unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-pub(crate) fn mins(m: u64) -> Duration {
+pub fn mins(m: u64) -> Duration {
     Duration::from_secs(m * 60)
 }
 
-pub(crate) fn event(kind: EventKind, text: &str, at: &str) -> Event {
+pub fn event(kind: EventKind, text: &str, at: &str) -> Event {
     Event {
         id: "evt-1".into(),
         kind,
@@ -40,7 +40,7 @@ pub(crate) fn event(kind: EventKind, text: &str, at: &str) -> Event {
     }
 }
 
-pub(crate) fn profile(id: &str, name: &str, themes: &[(&str, f64)]) -> BrandProfile {
+pub fn profile(id: &str, name: &str, themes: &[(&str, f64)]) -> BrandProfile {
     BrandProfile {
         brand_id: id.into(),
         display_name: name.into(),
@@ -55,7 +55,7 @@ pub(crate) fn profile(id: &str, name: &str, themes: &[(&str, f64)]) -> BrandProf
     }
 }
 
-pub(crate) fn compile(p: BrandProfile) -> CompiledProfile {
+pub fn compile(p: BrandProfile) -> CompiledProfile {
     CompiledProfile::compile(StoredProfile {
         profile: p,
         version: 1,
@@ -63,12 +63,7 @@ pub(crate) fn compile(p: BrandProfile) -> CompiledProfile {
     })
 }
 
-pub(crate) fn score(
-    e: &Event,
-    p: &CompiledProfile,
-    counts: EngagementCounts,
-    now: &str,
-) -> Assessment {
+pub fn score(e: &Event, p: &CompiledProfile, counts: EngagementCounts, now: &str) -> Assessment {
     let g = Guardrails {
         blackouts: &[],
         counts,
@@ -579,6 +574,6 @@ fn hashtags_split_on_case_and_glued_forms_match_themes() {
 #[test]
 fn analysed_events_and_profiles_are_shareable_across_threads() {
     fn send_sync<T: Send + Sync>() {}
-    send_sync::<super::AnalysedEvent>();
+    send_sync::<kairos::core::AnalysedEvent>();
     send_sync::<CompiledProfile>();
 }

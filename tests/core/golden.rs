@@ -8,7 +8,7 @@
 //! floats in shortest round-trip form, so equal text means equal bits.
 //!
 //! Regenerate only for an intended change of scoring:
-//! `KAIROS_BLESS=1 cargo test --lib golden`.
+//! `KAIROS_BLESS=1 cargo test --test core golden`.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -16,13 +16,15 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
-use super::lexicon::LEXICON;
-use super::model::*;
-use super::moments::{FIXTURE, Fixture, HOLDOUT, to_event, to_profile};
-use super::{CompiledProfile, analyse, assess};
-use crate::synthetic::Lcg;
+use kairos::cli::eval::read_suite;
+use kairos::core::lexicon::LEXICON;
+use kairos::core::model::*;
+use kairos::core::{CompiledProfile, analyse, assess};
+use kairos::synthetic::{self, Lcg};
 
-const GOLDEN: &str = include_str!("golden.txt");
+use super::corpus::{assessments, corpus};
+
+const GOLDEN: &str = include_str!("../fixtures/golden.txt");
 
 fn json(a: &Assessment) -> String {
     serde_json::to_string(a).unwrap_or_else(|e| format!("unserialisable: {e}"))
@@ -415,36 +417,22 @@ fn compile(p: BrandProfile) -> CompiledProfile {
 /// Every pinned case, as (id, payload) in a fixed order.
 fn current() -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for (name, src) in [("moments", FIXTURE), ("holdout", HOLDOUT)] {
-        let fx: Fixture = match serde_json::from_str(src) {
-            Ok(f) => f,
+    for name in ["moments", "holdout"] {
+        let suite = match read_suite(&corpus(&format!("{name}.yaml"))) {
+            Ok(suite) => suite,
             Err(e) => panic!("{name}: {e}"),
         };
-        let profiles: Vec<(String, CompiledProfile)> = fx
-            .profiles
-            .iter()
-            .map(|p| (p.brand_id.clone(), to_profile(p)))
-            .collect();
-        for c in &fx.cases {
-            let Some((_, p)) = profiles.iter().find(|(id, _)| *id == c.brand) else {
-                panic!("{}: unknown brand {}", c.id, c.brand);
-            };
-            let a = assess(
-                &analyse(&to_event(&c.id, &c.event)),
-                p,
-                &Guardrails::default(),
-                c.now,
-            );
-            out.push((format!("{name}/{}", c.id), json(&a)));
+        for (case, a) in suite.cases.iter().zip(assessments(&suite)) {
+            out.push((format!("{name}/{}", case.id), json(&a)));
         }
     }
 
-    let now = crate::synthetic::now();
+    let now = synthetic::now();
     let guard = Guardrails::default();
     for ei in 0..3 {
-        let ev = analyse(&crate::synthetic::event(ei));
+        let ev = analyse(&synthetic::event(ei));
         for (bi, themes) in [(0usize, 200usize), (0, 50), (1, 50), (7, 50), (999, 50)] {
-            let p = compile(crate::synthetic::brand(bi, themes));
+            let p = compile(synthetic::brand(bi, themes));
             let a = assess(&ev, &p, &guard, now);
             out.push((format!("synthetic/e{ei}-b{bi}-t{themes}"), json(&a)));
         }
@@ -491,7 +479,7 @@ fn assessments_are_byte_identical_to_the_pinned_ones() {
         for (id, payload) in &cur {
             let _ = writeln!(s, "{id}\t{payload}");
         }
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/core/golden.txt");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/golden.txt");
         if let Err(e) = std::fs::write(path, s) {
             panic!("writing {path}: {e}");
         }

@@ -2,9 +2,10 @@
 
 use proptest::prelude::*;
 
-use super::model::*;
+use kairos::core::model::*;
+use kairos::core::{analyse, assess};
+
 use super::scenarios::{compile, event, profile, ts};
-use super::{analyse, assess};
 
 const KINDS: [EventKind; 10] = EventKind::ALL;
 

@@ -1,0 +1,118 @@
+//! The decision-quality corpora: real moments in `examples/eval/`, in the
+//! users' own format, read through the real path (file → proto → convert →
+//! validate) and scored in process. `kairos eval` scores the same files
+//! through a running server (tests/api/eval.rs). A measurement as much as
+//! a test: `cargo test --test core corpus -- --nocapture` prints the
+//! reports.
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use kairos::cli::eval::{Answer, Suite, Tally, read_suite};
+use kairos::core::model::{Guardrails, StoredProfile};
+use kairos::core::validate::{validate_event_time, validate_profile};
+use kairos::core::{CompiledProfile, analyse, assess};
+use kairos::grpc::convert::{assessment_out, event_in, profile_in, timestamp_in};
+
+/// A corpus of `examples/eval/`.
+pub fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/eval")
+        .join(name)
+}
+
+/// The file's profiles, compiled as the server compiles them (version 1).
+pub fn profiles(suite: &Suite) -> Vec<CompiledProfile> {
+    suite
+        .profiles
+        .iter()
+        .map(|p| {
+            let profile = match profile_in(p) {
+                Ok(profile) => profile,
+                Err(e) => panic!("profile {}: {e}", p.brand_id),
+            };
+            if let Err(e) = validate_profile(&profile) {
+                panic!("profile {}: {e}", p.brand_id);
+            }
+            CompiledProfile::compile(StoredProfile {
+                profile,
+                version: 1,
+                updated_at: Timestamp::UNIX_EPOCH,
+            })
+        })
+        .collect()
+}
+
+/// Every case's assessment, in the file's order, as the server would give
+/// it without blackouts or engagements.
+pub fn assessments(suite: &Suite) -> Vec<kairos::core::model::Assessment> {
+    let compiled = profiles(suite);
+    suite
+        .cases
+        .iter()
+        .map(|case| {
+            let Some(profile) = compiled.iter().find(|p| p.brand_id() == case.brand) else {
+                panic!("{}: unknown brand {}", case.id, case.brand);
+            };
+            let event = match event_in(&case.event) {
+                Ok(event) => event,
+                Err(e) => panic!("{}: event {e}", case.id),
+            };
+            let now = match timestamp_in(&case.now, "now") {
+                Ok(now) => now,
+                Err(e) => panic!("{}: {e}", case.id),
+            };
+            if let Err(e) = validate_event_time(&event, now) {
+                panic!("{}: {e}", case.id);
+            }
+            assess(&analyse(&event), profile, &Guardrails::default(), now)
+        })
+        .collect()
+}
+
+/// Scores one corpus file and asserts PRODUCT.md's bar: no harmful answer,
+/// utility at least `min_utility`, at least `min_cases` cases.
+fn check(name: &str, min_cases: usize, min_utility: f64) {
+    let path = corpus(name);
+    let suite = match read_suite(&path) {
+        Ok(suite) => suite,
+        Err(e) => panic!("{}", kairos::error::chain(&e)),
+    };
+    let answers = assessments(&suite)
+        .into_iter()
+        .map(|a| Answer::of(&assessment_out(a, String::new(), String::new())))
+        .collect();
+    let tally = Tally::new(&suite, answers);
+    println!("{}", tally.text(name));
+    assert!(suite.cases.len() >= min_cases, "{name}: corpus too small");
+    assert!(
+        tally.harmful().is_empty(),
+        "{name}: harmful answers: {:?}",
+        tally.harmful()
+    );
+    assert!(
+        tally.utility() >= min_utility,
+        "{name}: utility {:.3} below {min_utility}",
+        tally.utility()
+    );
+}
+
+#[test]
+fn moments_corpus_meets_the_bar() {
+    check("moments.yaml", 70, 0.85);
+}
+
+/// Moments written after the core was tuned on `moments.yaml`, with other
+/// stories, brands and wording: the honest estimate of unseen quality.
+#[test]
+fn holdout_corpus_meets_the_bar() {
+    check("holdout.yaml", 50, 0.85);
+}
+
+/// A third blind batch, written by an evaluator who had not seen the core's
+/// failures on the other two, and measured before any rule changed (first
+/// try 0.775 with one harmful answer; see docs/SCORING.md).
+#[test]
+fn blind3_corpus_meets_the_bar() {
+    check("blind3.yaml", 30, 0.85);
+}

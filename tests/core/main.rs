@@ -1,0 +1,9 @@
+//! Tests of the scoring core through the library's public API: the
+//! decision-quality corpora (read the way `kairos eval` reads them), the
+//! golden file that pins every assessment byte for byte, the scenarios of
+//! the contract, and properties over generated events.
+
+mod corpus;
+mod golden;
+mod props;
+mod scenarios;
