@@ -14,11 +14,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for p in &protos {
         println!("cargo:rerun-if-changed={}", p.display());
     }
-    // SAFETY: build scripts are single-threaded; nothing else reads the
-    // environment concurrently. tonic-prost-build finds protoc through PROTOC.
-    unsafe { std::env::set_var("PROTOC", protoc) };
+    // The vendored protoc, named to prost-build directly (rather than
+    // through the PROTOC variable, which would need `unsafe` set_var).
+    let mut config = prost_build::Config::new();
+    config.protoc_executable(protoc);
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("kairos_descriptor.bin"))
-        .compile_protos(&protos, &[PathBuf::from("proto"), include])?;
+        .compile_with_config(config, &protos, &[PathBuf::from("proto"), include])?;
     Ok(())
 }

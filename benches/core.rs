@@ -1,6 +1,8 @@
 //! Criterion benchmarks of the pure core, and of the wire encoding a
 //! ScoreBatch answer costs on each side (see BENCHMARKS.md).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 
 // The allocator the server runs with (src/main.rs), so the figures are the

@@ -2,6 +2,8 @@
 //! intrusiveness risk, and tells a brand whether to engage with a moment.
 //! See ARCHITECTURE.md for the module map.
 
+#![forbid(unsafe_code)]
+
 pub mod access;
 pub mod app;
 pub mod cache;

@@ -56,6 +56,7 @@ async fn main() -> ExitCode {
 /// do, by SIGPIPE, instead of panicking inside `println!`. The server keeps
 /// Rust's default of ignoring SIGPIPE; gRPC sockets never raise it either
 /// way, as their writes pass MSG_NOSIGNAL.
+#[allow(unsafe_code)] // the one unsafe call of the crate, explained below
 fn quiet_on_closed_stdout() {
     #[cfg(unix)]
     // SAFETY: `signal` only changes the process's disposition for SIGPIPE

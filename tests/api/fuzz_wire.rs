@@ -2444,6 +2444,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 /// server binary on mimalloc), whose per-thread arenas otherwise keep the
 /// peak of every transient (a 4 MiB message, a 10,000-pair answer) and make
 /// RSS a record of the largest case rather than of what is held.
+#[allow(unsafe_code)] // allocator statistics: see the SAFETY notes
 fn memory_kib() -> (u64, u64) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free pages of the allocator's arenas
@@ -2477,6 +2478,7 @@ fn peak_kib() -> u64 {
 
 /// Bytes the allocator has handed out and not had back, in KiB: what is
 /// held, whatever the arenas keep around it. The measure for a leak.
+#[allow(unsafe_code)] // allocator statistics: see the SAFETY note
 fn heap_in_use_kib() -> Option<u64> {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

@@ -1,10 +1,14 @@
 //! One integration-test binary (faster to link): every test starts the real
 //! server on 127.0.0.1:0 and talks to it over gRPC.
 
+// A panic is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod budget;
 mod cli;
 mod durability;
 mod envelope;
+mod eval;
 mod export_safety;
 mod fuzz_core;
 mod fuzz_wire;
