@@ -3,11 +3,13 @@
 
 use jiff::tz::TimeZone;
 
-use super::lexicon::{Cue, LEXICON, Level, category_index};
+use super::lexicon::{
+    CodePart, Cue, FIGURATIVE_STEMS, LEXICON, Level, category_index, figurative_prone,
+};
 use super::model::{Event, EventKind, SensitiveCategory};
 use super::sentiment;
 use super::text::{
-    FastMap, Form, Glued, Stream, StreamBuilder, TagSplit, algorithm_for, for_each_word,
+    FastMap, Form, Glued, Stream, StreamBuilder, TagSplit, algorithm_for, for_each_word, pattern,
     split_hashtag_within,
 };
 
@@ -117,6 +119,10 @@ pub struct Detection {
     pub level: Level,
     pub term: String,
     pub source: Source,
+    /// A death, weapon or terror word nothing in the moment corroborates
+    /// (no news, grief or report of violence): read as a figure of speech
+    /// ("killing it", "sandwich wars") and counted at `Level::Low`.
+    pub figurative: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -171,6 +177,15 @@ pub struct AnalysedEvent {
     pub incident: Vec<Found>,
     /// A person in crisis.
     pub distress: Vec<Found>,
+    /// Coded hate in the text, hashtags or author (a code counts only
+    /// inside an echo request).
+    pub codes: Vec<Found>,
+    /// Irony frames ("love how", "would be nice if").
+    pub sarcasm: Vec<Found>,
+    /// Harassment of a private person (doxxing, "leave her alone").
+    pub pile_on: Vec<Found>,
+    /// Reports of literal violence ("death toll", "gunman").
+    pub violence: Vec<Found>,
     /// Tragedy anniversaries whose date matches the event's local date
     /// (within a day) and whose keywords or a remembrance cue appear.
     pub anniversary: Option<(&'static str, Found)>,
@@ -565,6 +580,10 @@ pub(crate) fn analyse_within(
         complaint: Vec::new(),
         incident: Vec::new(),
         distress: Vec::new(),
+        codes: Vec::new(),
+        sarcasm: Vec::new(),
+        pile_on: Vec::new(),
+        violence: Vec::new(),
         anniversary: None,
         trend: trend_of(event, &mut meter),
         audience_tz: if event.audience_time_zone.is_empty() {
@@ -654,6 +673,55 @@ fn masked(spans: &BenignSpans, idx: usize, k: usize, n: usize) -> bool {
         .is_some_and(|&e| k + n <= e)
 }
 
+/// Idiom is not tragedy: a death, weapon or terror word counts at its
+/// level only when the moment corroborates it: a news report; grief (a
+/// strong cue, a cue in the event itself, several, or mourning in words
+/// that are not themselves words of death); remembrance or an anniversary;
+/// or a report of literal violence or concern for people in danger
+/// ("death toll", "gunman", "stay safe", "stranded"). Uncorroborated, it is
+/// a figure of speech ("killing it", "sandwich wars", "a massacre on the
+/// scoreboard") and counts as `Level::Low`. Upstream labels are never
+/// second-guessed. `mourned`: mourning or an anniversary's keywords.
+fn read_figures_of_speech(a: &mut AnalysedEvent, mourned: bool, meter: &mut Meter) {
+    let grief = a
+        .grief
+        .iter()
+        .any(|(f, strong)| *strong || !matches!(f.source, Source::Sample(_)))
+        || a.grief.len() >= 2;
+    let corroborated = a.event.kind == EventKind::News
+        || grief
+        || mourned
+        || !a.remembrance.is_empty()
+        || !a.violence.is_empty();
+    if corroborated {
+        return;
+    }
+    let mut figurative = false;
+    for d in &mut a.sensitive {
+        if d.source != Source::Label
+            && d.level > Level::Low
+            && figurative_prone(d.category, d.level)
+        {
+            d.level = Level::Low;
+            d.figurative = true;
+            figurative = true;
+        }
+    }
+    if !figurative {
+        return;
+    }
+    // The hyperbole is not the mood either: score again without it.
+    let neutral = |word: &str| FIGURATIVE_STEMS.contains(&pattern(word, Form::English));
+    if !a.sentiment_upstream {
+        meter.read(&a.event.text);
+        a.sentiment = sentiment::compound_with(&a.event.text, &neutral);
+    }
+    for (score, post) in a.sample_sentiments.iter_mut().zip(&a.event.sample_posts) {
+        meter.add(2 * post.len() as u64);
+        *score = sentiment::compound_with(&without_tags(post), &neutral);
+    }
+}
+
 /// Runs the lexicons over every field and records what they found.
 fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
     let lex = &*LEXICON;
@@ -662,86 +730,109 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
     let mut worst: [Option<Detection>; 12] = Default::default();
     let mut sample_hits: [Vec<(Level, usize, &'static str)>; 12] = Default::default();
     let mut anniversary_terms: Vec<(usize, Found)> = Vec::new();
+    // The halves of 14/88 written apart, each with where it was found.
+    let mut code_halves: Vec<(CodePart, Found)> = Vec::new();
+    // Grief in words that are not themselves words of death ("praying
+    // for", not "died"): it corroborates a death word elsewhere.
+    let mut mourning = false;
 
-    let mut record =
-        |a: &mut AnalysedEvent, idx: usize, source: Source, masked: bool, shadowed: bool| {
-            let Some((term, cues)) = lex.entries.get(idx) else {
-                return;
-            };
-            // Inside a figurative phrase ("killing it", "Star Wars") the word is
-            // not what it says; the phrase itself carries no risk.
-            if masked {
-                return;
-            }
-            let names_only = source == Source::Author || shadowed;
-            // Floor terms stand wherever a reader could see them.
-            for cue in cues {
-                if shadowed && !matches!(cue, Cue::Garm(..)) {
-                    continue;
-                }
-                match *cue {
-                    Cue::Garm(cat, level) => {
-                        // A name, or a hashtag word a reader does not see
-                        // ("flood" in #floodlightfailure), is screened for what
-                        // a brand must never repeat, not for topics such as
-                        // "dead" in a band name.
-                        if names_only
-                            && !(shadowed && level == Level::Floor)
-                            && !matches!(
-                                cat,
-                                SensitiveCategory::HateSpeech
-                                    | SensitiveCategory::Adult
-                                    | SensitiveCategory::ObscenityProfanity
-                            )
-                        {
-                            continue;
-                        }
-                        let ci = category_index(cat);
-                        if let Source::Sample(i) = source {
-                            sample_hits[ci].push((level, i, term));
-                        } else if worst[ci].as_ref().is_none_or(|d| d.level < level) {
-                            worst[ci] = Some(Detection {
-                                category: cat,
-                                level,
-                                term: (*term).to_string(),
-                                source,
-                            });
-                        }
-                    }
-                    Cue::Grief(strong)
-                        if source != Source::Author
-                            && !a.grief.iter().any(|(f, _)| f.term == *term) =>
-                    {
-                        a.grief.push((Found { term, source }, strong));
-                    }
-                    Cue::Outrage if source != Source::Author => {
-                        a.outrage.push(Found { term, source })
-                    }
-                    Cue::Values if !matches!(source, Source::Author | Source::Sample(_)) => {
-                        a.values.push(Found { term, source })
-                    }
-                    Cue::Echo if !matches!(source, Source::Author | Source::Sample(_)) => {
-                        a.echo.push(Found { term, source })
-                    }
-                    Cue::Remembrance if !matches!(source, Source::Author) => {
-                        a.remembrance.push(Found { term, source })
-                    }
-                    Cue::Anniversary(i) if !matches!(source, Source::Author) => {
-                        anniversary_terms.push((i, Found { term, source }))
-                    }
-                    Cue::Complaint if source != Source::Author => {
-                        a.complaint.push(Found { term, source })
-                    }
-                    Cue::Incident if source != Source::Author => {
-                        a.incident.push(Found { term, source })
-                    }
-                    Cue::Distress if !matches!(source, Source::Author | Source::Sample(_)) => {
-                        a.distress.push(Found { term, source })
-                    }
-                    _ => {}
-                }
-            }
+    let mut record = |a: &mut AnalysedEvent,
+                      idx: usize,
+                      source: Source,
+                      masked: bool,
+                      shadowed: bool| {
+        let Some((term, cues)) = lex.entries.get(idx) else {
+            return;
         };
+        // Inside a figurative phrase ("killing it", "Star Wars") the word is
+        // not what it says; the phrase itself carries no risk.
+        if masked {
+            return;
+        }
+        let names_only = source == Source::Author || shadowed;
+        // Floor terms stand wherever a reader could see them.
+        for cue in cues {
+            if shadowed && !matches!(cue, Cue::Garm(..)) {
+                continue;
+            }
+            match *cue {
+                Cue::Garm(cat, level) => {
+                    // A name, or a hashtag word a reader does not see
+                    // ("flood" in #floodlightfailure), is screened for what
+                    // a brand must never repeat, not for topics such as
+                    // "dead" in a band name.
+                    if names_only
+                        && !(shadowed && level == Level::Floor)
+                        && !matches!(
+                            cat,
+                            SensitiveCategory::HateSpeech
+                                | SensitiveCategory::Adult
+                                | SensitiveCategory::ObscenityProfanity
+                        )
+                    {
+                        continue;
+                    }
+                    let ci = category_index(cat);
+                    if let Source::Sample(i) = source {
+                        sample_hits[ci].push((level, i, term));
+                    } else if worst[ci].as_ref().is_none_or(|d| d.level < level) {
+                        worst[ci] = Some(Detection {
+                            category: cat,
+                            level,
+                            term: (*term).to_string(),
+                            source,
+                            figurative: false,
+                        });
+                    }
+                }
+                Cue::Grief(strong)
+                    if source != Source::Author
+                        && !a.grief.iter().any(|(f, _)| f.term == *term) =>
+                {
+                    mourning |= !cues.iter().any(
+                        |c| matches!(c, Cue::Garm(cat, level) if figurative_prone(*cat, *level)),
+                    );
+                    a.grief.push((Found { term, source }, strong));
+                }
+                Cue::Outrage if source != Source::Author => a.outrage.push(Found { term, source }),
+                Cue::Values if !matches!(source, Source::Author | Source::Sample(_)) => {
+                    a.values.push(Found { term, source })
+                }
+                Cue::Echo if !matches!(source, Source::Author | Source::Sample(_)) => {
+                    a.echo.push(Found { term, source })
+                }
+                Cue::Remembrance if !matches!(source, Source::Author) => {
+                    a.remembrance.push(Found { term, source })
+                }
+                Cue::Anniversary(i) if !matches!(source, Source::Author) => {
+                    anniversary_terms.push((i, Found { term, source }))
+                }
+                Cue::Complaint if source != Source::Author => {
+                    a.complaint.push(Found { term, source })
+                }
+                Cue::Incident if source != Source::Author => {
+                    a.incident.push(Found { term, source })
+                }
+                Cue::Distress if !matches!(source, Source::Author | Source::Sample(_)) => {
+                    a.distress.push(Found { term, source })
+                }
+                // What an echo request would print: its text, and the
+                // author's own name or handle ("put my name on it").
+                Cue::Code(part) if !matches!(source, Source::Sample(_) | Source::Label) => {
+                    match part {
+                        CodePart::Whole => a.codes.push(Found { term, source }),
+                        half => code_halves.push((half, Found { term, source })),
+                    }
+                }
+                Cue::Sarcasm if source != Source::Author => a.sarcasm.push(Found { term, source }),
+                Cue::PileOn if source != Source::Author => a.pile_on.push(Found { term, source }),
+                Cue::Violence if source != Source::Author => {
+                    a.violence.push(Found { term, source })
+                }
+                _ => {}
+            }
+        }
+    };
 
     let main = std::mem::take(&mut a.main);
     let (t0, t1) = a.hashtag_segments;
@@ -840,6 +931,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
             level: Level::High,
             term: "starred-out profanity".into(),
             source: Source::Text,
+            figurative: false,
         });
     }
     for (i, p) in a.event.sample_posts.iter().take(200).enumerate() {
@@ -897,6 +989,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
                 level,
                 term: term.to_string(),
                 source: Source::Sample(post),
+                figurative: false,
             });
         }
     }
@@ -929,6 +1022,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
                     level,
                     term: label.clone(),
                     source: Source::Label,
+                    figurative: false,
                 });
             }
         }
@@ -943,6 +1037,16 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
         }
     }
     a.sensitive = worst.into_iter().flatten().collect();
+    read_figures_of_speech(a, mourning || !anniversary_terms.is_empty(), meter);
+    let half = |part: CodePart| code_halves.iter().find(|(p, _)| *p == part);
+    if let (Some(_), Some((_, eighty_eight))) =
+        (half(CodePart::Fourteen), half(CodePart::EightyEight))
+    {
+        a.codes.push(Found {
+            term: "14/88 written in two parts",
+            source: eighty_eight.source,
+        });
+    }
 
     // Date-aware anniversaries: the event's local date within a day of the
     // anniversary, plus its keywords or a remembrance cue.

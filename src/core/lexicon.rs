@@ -131,6 +131,10 @@ const COMPLAINT: &str = include_str!("../../data/lexicons/cues/complaint.txt");
 const INCIDENT: &str = include_str!("../../data/lexicons/cues/incident.txt");
 const DISTRESS: &str = include_str!("../../data/lexicons/cues/distress.txt");
 const OBJECTS: &str = include_str!("../../data/lexicons/cues/objects.txt");
+const CODES: &str = include_str!("../../data/lexicons/cues/codes.txt");
+const SARCASM: &str = include_str!("../../data/lexicons/cues/sarcasm.txt");
+const PILE_ON: &str = include_str!("../../data/lexicons/cues/pileon.txt");
+const VIOLENCE: &str = include_str!("../../data/lexicons/cues/violence.txt");
 
 /// What a lexicon term signals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +160,23 @@ pub enum Cue {
     /// An inanimate thing (a battery, an app): "killed my battery" is a
     /// machine failing, not a death.
     Object,
+    /// Coded hate (a number, initials, a slogan), or one half of a code
+    /// written in two parts.
+    Code(CodePart),
+    /// An irony frame ("love how", "would be nice if").
+    Sarcasm,
+    /// A crowd harassing a private person (doxxing, "leave her alone").
+    PileOn,
+    /// A report of literal violence or death ("death toll", "gunman").
+    Violence,
+}
+
+/// Codes are whole, or one half of 14/88 written apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodePart {
+    Whole,
+    Fourteen,
+    EightyEight,
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +251,38 @@ fn parse_garm(
 /// Terms and the cue each carries.
 type CueTerms = Vec<(&'static str, Cue)>;
 
+/// `codes.txt`: `[whole]`, `[14]` and `[88]` sections.
+fn parse_codes() -> Result<CueTerms, LexiconError> {
+    let mut part = None;
+    let mut out = Vec::new();
+    for line in content_lines(CODES) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            part = Some(match name {
+                "whole" => CodePart::Whole,
+                "14" => CodePart::Fourteen,
+                "88" => CodePart::EightyEight,
+                _ => {
+                    return Err(LexiconError {
+                        file: "codes.txt".into(),
+                        line: line.into(),
+                        problem: "unknown section",
+                    });
+                }
+            });
+            continue;
+        }
+        let Some(part) = part else {
+            return Err(LexiconError {
+                file: "codes.txt".into(),
+                line: line.into(),
+                problem: "term before any section",
+            });
+        };
+        out.push((line, Cue::Code(part)));
+    }
+    Ok(out)
+}
+
 fn parse_anniversaries() -> Result<(Vec<Anniversary>, CueTerms), LexiconError> {
     let err = |line: &str, problem| LexiconError {
         file: "anniversaries.tsv".into(),
@@ -283,6 +336,10 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
     cues.extend(content_lines(INCIDENT).map(|l| (l, Cue::Incident)));
     cues.extend(content_lines(DISTRESS).map(|l| (l, Cue::Distress)));
     cues.extend(content_lines(OBJECTS).map(|l| (l, Cue::Object)));
+    cues.extend(parse_codes()?);
+    cues.extend(content_lines(SARCASM).map(|l| (l, Cue::Sarcasm)));
+    cues.extend(content_lines(PILE_ON).map(|l| (l, Cue::PileOn)));
+    cues.extend(content_lines(VIOLENCE).map(|l| (l, Cue::Violence)));
     let (anniversaries, ann_terms) = parse_anniversaries()?;
     cues.extend(ann_terms);
 
@@ -324,6 +381,35 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
         anniversaries,
     })
 }
+
+/// Whether a finding of `category` at `level` may be a figure of speech:
+/// words of death, weapons and terror are everyday hyperbole ("killing
+/// it", "the bomb", "sandwich wars", "a massacre on the scoreboard").
+/// Terror's floor terms never are.
+pub fn figurative_prone(category: SensitiveCategory, level: Level) -> bool {
+    match category {
+        SensitiveCategory::DeathInjuryMilitaryConflict | SensitiveCategory::ArmsAmmunition => true,
+        SensitiveCategory::Terrorism => level < Level::Floor,
+        _ => false,
+    }
+}
+
+/// The stems of the single words that may be figures of speech, for
+/// sentiment to leave out when the moment reads them so.
+pub(crate) static FIGURATIVE_STEMS: LazyLock<std::collections::HashSet<String>> =
+    LazyLock::new(|| {
+        LEXICON
+            .entries
+            .iter()
+            .filter(|(term, cues)| {
+                !term.contains(' ')
+                    && cues.iter().any(
+                        |c| matches!(c, Cue::Garm(cat, level) if figurative_prone(*cat, *level)),
+                    )
+            })
+            .map(|(term, _)| pattern(term, Form::English))
+            .collect()
+    });
 
 pub static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     // The files are compiled in and a unit test parses them, so a failure

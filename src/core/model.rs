@@ -282,6 +282,7 @@ pub enum ReasonCode {
     HighReach,
     EntityCollision,
     NegativeSentiment,
+    PileOn,
 }
 
 /// The factor a reason moved.

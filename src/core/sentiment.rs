@@ -257,6 +257,13 @@ impl Tok<'_> {
 
 /// VADER compound score in [-1, 1].
 pub fn compound(text: &str) -> f64 {
+    compound_with(text, &|_| false)
+}
+
+/// [`compound`], with the words `neutral` names counted as carrying no
+/// valence: a death word read as a figure of speech ("Germany are
+/// murdering Brazil") is not the post's mood.
+pub fn compound_with(text: &str, neutral: &dyn Fn(&str) -> bool) -> f64 {
     let text = super::text::clip(text, 64 * 1024);
     let toks: Vec<Tok<'_>> = text
         .split_whitespace()
@@ -264,7 +271,10 @@ pub fn compound(text: &str) -> f64 {
         .map(|t| {
             let t = strip_punct(t);
             let lower = lowercase(t);
-            let info = info(&lower);
+            let mut info = info(&lower);
+            if info.valence.is_some() && neutral(&lower) {
+                info.valence = None;
+            }
             Tok {
                 upper: is_upper(t),
                 lower,

@@ -483,6 +483,7 @@ fn reason_code_out(c: m::ReasonCode) -> pb::ReasonCode {
         R::HighReach => P::HighReach,
         R::EntityCollision => P::EntityCollision,
         R::NegativeSentiment => P::NegativeSentiment,
+        R::PileOn => P::PileOn,
     }
 }
 

@@ -116,3 +116,14 @@ fn holdout_corpus_meets_the_bar() {
 fn blind3_corpus_meets_the_bar() {
     check("blind3.yaml", 30, 0.85);
 }
+
+/// A fourth blind batch over the failure classes of issue 10 (a brand's
+/// own campaign turned against it, coded hate in echo requests, obligations
+/// against opportunities in timing, trends that keep rising, idiom against
+/// tragedy, pile-ons on private people, grey moments for people), with
+/// controls; written with the answers fixed before the first run (first
+/// try 0.025 with 13 harmful answers; see docs/SCORING.md).
+#[test]
+fn blind4_corpus_meets_the_bar() {
+    check("blind4.yaml", 50, 0.85);
+}

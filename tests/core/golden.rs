@@ -8,7 +8,9 @@
 //! floats in shortest round-trip form, so equal text means equal bits.
 //!
 //! Regenerate only for an intended change of scoring:
-//! `KAIROS_BLESS=1 cargo test --test core golden`.
+//! `KAIROS_BLESS=1 cargo test --test core golden`. To see what a changed
+//! hash stands for, `KAIROS_GOLDEN_DUMP=FILE` writes the whole assessments
+//! of the generated cases; compare the dumps from before and after.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -17,7 +19,6 @@ use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
 use kairos::cli::eval::read_suite;
-use kairos::core::lexicon::LEXICON;
 use kairos::core::model::*;
 use kairos::core::{CompiledProfile, analyse, assess};
 use kairos::synthetic::{self, Lcg};
@@ -147,15 +148,22 @@ const NAMES: &[&str] = &[
     "café",
 ];
 
+/// The lexicon's terms as they were when the generated cases were pinned
+/// (model kairos-v1.2), one per line, in the lexicon's order. The cases
+/// draw their dark words from this frozen list rather than the live
+/// lexicon: a term added to a lexicon file must change what the core
+/// decides about an event, never which events the golden file holds.
+const FROZEN_LEXICON: &str = include_str!("../fixtures/golden-lexicon.txt");
+
 /// Up to `max` words or phrases; `dark` percent of them from the lexicons.
 fn phrase(r: &mut Lcg, max: usize, dark: u64) -> String {
-    let lex = &*LEXICON;
+    let lex: Vec<&str> = FROZEN_LEXICON.lines().collect();
     let n = 1 + r.below(max);
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         if r.chance(dark) {
-            if r.chance(50) && !lex.entries.is_empty() {
-                out.push(lex.entries[r.below(lex.entries.len())].0.to_string());
+            if r.chance(50) && !lex.is_empty() {
+                out.push(lex[r.below(lex.len())].to_string());
             } else {
                 out.push(r.pick(DARK).to_string());
             }
@@ -438,6 +446,10 @@ fn current() -> Vec<(String, String)> {
         }
     }
 
+    // KAIROS_GOLDEN_DUMP=FILE writes every generated case's whole
+    // assessment there: run it before and after a change of scoring to see
+    // what each changed hash stands for.
+    let mut dump = std::env::var_os("KAIROS_GOLDEN_DUMP").map(|_| String::new());
     let mut r = Lcg(20_240_501);
     let bases: Vec<Timestamp> = ["2024-05-01T14:00:00Z", "2024-09-11T14:00:00Z"]
         .iter()
@@ -465,8 +477,17 @@ fn current() -> Vec<(String, String)> {
                 .checked_add(SignedDuration::from_secs(r.below(7200) as i64))
                 .unwrap_or(base);
             let a = assess(&ae, &p, &g, now);
-            out.push((format!("gen/{i}-{j}"), sha(&json(&a))));
+            let full = json(&a);
+            if let Some(dump) = &mut dump {
+                let _ = writeln!(dump, "gen/{i}-{j}\t{full}");
+            }
+            out.push((format!("gen/{i}-{j}"), sha(&full)));
         }
+    }
+    if let (Some(dump), Some(path)) = (dump, std::env::var_os("KAIROS_GOLDEN_DUMP"))
+        && let Err(e) = std::fs::write(&path, dump)
+    {
+        panic!("writing {}: {e}", path.to_string_lossy());
     }
     out
 }

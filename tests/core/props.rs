@@ -95,7 +95,20 @@ proptest! {
         let now = ts("2024-05-01T12:30:00Z");
         let before = run(&e, &p, now);
         let mut e2 = e.clone();
-        e2.text.push_str(" massacre");
+        e2.text.push_str(" isis propaganda");
+        let after = run(&e2, &p, now);
+        prop_assert!(after.intrusiveness_risk >= before.intrusiveness_risk);
+        prop_assert_eq!(after.decision, Decision::Decline);
+    }
+
+    /// A death word is a figure of speech until something corroborates it;
+    /// a report of the dead makes any of them decline.
+    #[test]
+    fn a_corroborated_massacre_always_declines(e in arb_event(), p in arb_profile()) {
+        let now = ts("2024-05-01T12:30:00Z");
+        let before = run(&e, &p, now);
+        let mut e2 = e.clone();
+        e2.text.push_str(" massacre, the death toll rises");
         let after = run(&e2, &p, now);
         prop_assert!(after.intrusiveness_risk >= before.intrusiveness_risk);
         prop_assert_eq!(after.decision, Decision::Decline);

@@ -31,7 +31,7 @@ use ledger::{Ledger, unit};
 
 pub use response::MAX_RESPONSE_HORIZON_SECS;
 
-pub const MODEL_VERSION: &str = "kairos-v1.2";
+pub const MODEL_VERSION: &str = "kairos-v1.3";
 
 /// What every step reads: the event, the brand, the guardrails, `now`, and
 /// the facts about who spoke to whom and which brand terms occur.

@@ -12,13 +12,21 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::super::analyse::{TrendPhase, push_fixed};
 use super::super::compiled::{CompiledProfile, Offsets};
-use super::super::model::{Factor, LocalWindow, ReasonCode};
+use super::super::model::{EventKind, Factor, LocalWindow, ReasonCode};
 use super::Moment;
 use super::describe::{duration, minute, mode_name, push_duration, push_minute};
 use super::ledger::{Ledger, Weight, unit};
 
-/// The half-life of a rising trend, as a multiple of the kind's.
+/// The half-life of a rising trend, as a multiple of the longer of the
+/// kind's and a trending topic's: a moment that becomes a trend lives as
+/// long as it rises, whatever kind of event started it.
 pub(super) const RISING_HALF_LIFE: f64 = 1.5;
+/// The shortest half-life of an obligation: a question, complaint,
+/// suggestion or letter addressed to the brand is owed an answer over a
+/// customer-care horizon of hours, not a newsjacking half-life (3 hours:
+/// an hour-old question is still fresh, a morning's silence is not). A
+/// profile's own half-life for the kind wins.
+pub(super) const OBLIGATION_HALF_LIFE_SECS: f64 = 3.0 * 3_600.0;
 /// The half-life of a fading trend, as a multiple of the kind's.
 pub(super) const FADING_HALF_LIFE: f64 = 0.5;
 /// Window factor inside one of the brand's active windows.
@@ -161,19 +169,43 @@ pub(super) fn assess(moment: &Moment<'_>, ledger: &mut Ledger) -> Timing {
     }
 }
 
-/// The kind's half-life (the profile's override or the default), set by
-/// the trend's phase.
+/// The kind's half-life (the profile's override or the default), at least
+/// the obligation horizon for what was addressed to the brand, set by the
+/// trend's phase.
 fn half_life(moment: &Moment<'_>) -> f64 {
-    let base = moment
-        .compiled
-        .half_life(moment.event.kind)
-        .as_secs_f64()
-        .max(1.0);
+    let kind = moment.event.kind;
+    let of_kind = |kind| moment.compiled.half_life(kind).as_secs_f64().max(1.0);
+    let overridden = moment
+        .profile
+        .half_life_overrides
+        .iter()
+        .any(|o| o.kind == kind);
+    let base = if is_obligation(moment) && !overridden {
+        of_kind(kind).max(OBLIGATION_HALF_LIFE_SECS)
+    } else {
+        of_kind(kind)
+    };
     match moment.analysed.trend {
-        TrendPhase::Rising(_) => base * RISING_HALF_LIFE,
+        TrendPhase::Rising(_) => base.max(of_kind(EventKind::TrendingTopic)) * RISING_HALF_LIFE,
         TrendPhase::Fading(_) => base * FADING_HALF_LIFE,
         _ => base,
     }
+}
+
+/// A person's own words addressed to the brand: an obligation, not an
+/// opportunity. A crowd's moment (a trend, a story) is never one, even when
+/// it tags the brand.
+fn is_obligation(moment: &Moment<'_>) -> bool {
+    moment.addressed
+        && matches!(
+            moment.event.kind,
+            EventKind::Question
+                | EventKind::Complaint
+                | EventKind::DirectMessage
+                | EventKind::BrandMention
+                | EventKind::Praise
+                | EventKind::Conversation
+        )
 }
 
 fn trend_note(moment: &Moment<'_>, half_life: f64, ledger: &mut Ledger) {

@@ -4,10 +4,17 @@
 //! under it. Silence is wrong and a cheerful post is worse: a person
 //! answers.
 //!
-//! - Reads: which sample posts are about the brand (all of them when the
-//!   brand's name is a hashtag, else those naming it), their sentiment and
-//!   outrage/complaint cues, incident cues, the event's kind and
-//!   sentiment, the brand's campaign tag.
+//! The brand's own moment (a hashtag that names it, its campaign tag, or a
+//! hashtag that is one of its own slogans) is its name or campaign turned
+//! against it as soon as enough posts under it mock it, whoever they tag:
+//! sarcasm dresses in praise ("great job", "love how…", "would be nice
+//! if…"), so there an irony frame counts as mockery.
+//!
+//! - Reads: which sample posts are about the brand (all of them in the
+//!   brand's own moment, else those naming it), their sentiment and
+//!   outrage/complaint cues (and irony frames in its own moment), incident
+//!   cues, the event's kind and sentiment, the brand's campaign tag and
+//!   slogans.
 //! - Moves: intrusiveness risk, reason `BrandCrisis`.
 //! - Limits: at most REVIEW, and never LISTEN for risk: the crisis stays
 //!   with people however high the risk (`Ledger::in_crisis`).
@@ -30,23 +37,71 @@ pub(super) const NEGATIVE_SENTIMENT: f64 = -0.3;
 /// Sentiment from which a post under the campaign tag is positive.
 pub(super) const POSITIVE_SENTIMENT: f64 = 0.3;
 
-pub(super) fn apply(moment: &Moment<'_>, signals: &Signals<'_>, ledger: &mut Ledger) {
-    let crisis = crowd_turned(moment).or_else(|| campaign_tag_trending(moment, signals));
-    if let Some(detail) = crisis {
+/// Slogans (themes) of at least this many words written as a hashtag make
+/// the moment the brand's own (#SpreadTheCheer for "spread the cheer").
+pub(super) const SLOGAN_MIN_WORDS: usize = 2;
+
+pub(super) fn apply(_: &Moment<'_>, signals: &Signals<'_>, ledger: &mut Ledger) {
+    if let Some(detail) = &signals.crisis {
         ledger.in_crisis = true;
         ledger.review_cap = true;
-        ledger.risk(Weight::Cap, ReasonCode::BrandCrisis, CRISIS_RISK, detail);
+        ledger.risk(
+            Weight::Cap,
+            ReasonCode::BrandCrisis,
+            CRISIS_RISK,
+            detail.clone(),
+        );
     }
 }
 
+/// Why the moment is the brand's own crisis, if it is: read once, before
+/// the rules run, because other rules ask whether the brand is caught up
+/// in its own moment.
+pub(super) fn detect(moment: &Moment<'_>, campaign_tag: Option<&str>) -> Option<String> {
+    let own = campaign_tag.is_some() || own_slogan_tag(moment);
+    crowd_turned(moment, own).or_else(|| campaign_tag_trending(moment, campaign_tag))
+}
+
+/// Letters and digits only, lower-cased: how a hashtag spells a phrase.
+fn compact(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A hashtag of the event (in its tags or its text) that is one of the
+/// brand's slogans of several words.
+fn own_slogan_tag(moment: &Moment<'_>) -> bool {
+    let event = moment.event;
+    let tags: Vec<String> = event
+        .hashtags
+        .iter()
+        .map(String::as_str)
+        .chain(event.text.split_whitespace().filter(|w| w.starts_with('#')))
+        .map(compact)
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tags.is_empty() {
+        return false;
+    }
+    moment.hits.themes.iter().any(|(i, _)| {
+        moment.profile.themes.get(*i).is_some_and(|theme| {
+            theme.term.split_whitespace().count() >= SLOGAN_MIN_WORDS
+                && tags.contains(&compact(&theme.term))
+        })
+    })
+}
+
 /// Negative posts about the brand, an incident involving it, or a negative
-/// story about it.
-fn crowd_turned(moment: &Moment<'_>) -> Option<String> {
+/// story about it. `own`: the moment is the brand's own campaign.
+fn crowd_turned(moment: &Moment<'_>, own: bool) -> Option<String> {
     let analysed = moment.analysed;
     let event = moment.event;
     let hits = &moment.hits;
     let hashtag_named = hits.names.iter().any(|(_, s)| *s == Source::Hashtag);
-    let about_brand: Vec<usize> = if hashtag_named {
+    let own = own || hashtag_named;
+    let about_brand: Vec<usize> = if own {
         (0..analysed.sample_sentiments.len()).collect()
     } else {
         hits.name_posts.clone()
@@ -63,6 +118,7 @@ fn crowd_turned(moment: &Moment<'_>) -> Option<String> {
                 .is_some_and(|s| *s <= NEGATIVE_SENTIMENT)
                 || analysed.outrage.iter().any(|f| f.source == source)
                 || analysed.complaint.iter().any(|f| f.source == source)
+                || (own && analysed.sarcasm.iter().any(|f| f.source == source))
         })
         .count();
     let crowd = matches!(
@@ -84,7 +140,15 @@ fn crowd_turned(moment: &Moment<'_>) -> Option<String> {
                 _ => false,
             })
         });
-    let talked_about = crowd && !moment.addressed && moment.named_in_event;
+    // Talked about rather than talked to: a mention addressed to the brand
+    // is a customer's, for care; a story or trend is the crowd's whoever
+    // it tags.
+    let story = matches!(
+        event.kind,
+        EventKind::TrendingTopic | EventKind::News | EventKind::CulturalMoment
+    );
+    let talked_about =
+        crowd && (moment.named_in_event || moment.addressed) && (!moment.addressed || story);
     if about_brand.len() >= CRISIS_MIN_POSTS
         && negative >= CRISIS_MIN_NEGATIVE
         && negative as f64 >= CRISIS_NEGATIVE_SHARE * about_brand.len() as f64
@@ -117,8 +181,8 @@ fn crowd_turned(moment: &Moment<'_>) -> Option<String> {
 /// people are answering the campaign, and whether they praise it or turn it
 /// against the brand lives only in their posts. Without a clear positive
 /// majority under it, a person reads it first.
-fn campaign_tag_trending(moment: &Moment<'_>, signals: &Signals<'_>) -> Option<String> {
-    let tag = signals.campaign_tag?;
+fn campaign_tag_trending(moment: &Moment<'_>, campaign_tag: Option<&str>) -> Option<String> {
+    let tag = campaign_tag?;
     if moment.addressed
         || !matches!(
             moment.event.kind,

@@ -19,6 +19,7 @@ mod frequency;
 mod grief;
 mod low_confidence;
 mod outrage;
+mod pile_on;
 mod reach;
 mod sensitive;
 mod solicitation;
@@ -57,6 +58,11 @@ pub(super) struct Signals<'a> {
     campaign_tag: Option<&'a str>,
     /// A brand term that is also a named entity of the story.
     entity_collision: Option<String>,
+    /// Why the moment is the brand's own crisis (`crisis.rs`).
+    crisis: Option<String>,
+    /// The brand is named or addressed in its own crisis, a values moment
+    /// or a debated issue: grey, for people to answer, not to decline.
+    caught_up: bool,
 }
 
 type Rule = fn(&Moment<'_>, &Signals<'_>, &mut Ledger);
@@ -77,6 +83,7 @@ const RULES: &[Rule] = &[
     reach::apply,
     values::apply,
     echo::apply,
+    pile_on::apply,
     collision::apply,
     blocked::apply,
     blackout::apply,
@@ -94,12 +101,18 @@ pub(super) fn assess(
     timing: &Timing,
     ledger: &mut Ledger,
 ) -> Risk {
+    let campaign_tag = campaign_tag(moment);
+    let crisis = crisis::detect(moment, campaign_tag);
+    let caught_up = (moment.addressed || moment.named_in_event)
+        && (crisis.is_some() || !moment.analysed.values.is_empty() || debated(moment));
     let signals = Signals {
         solicited_care: moment.care && moment.addressed,
         death_like: death_like(moment),
         outrage_cue: outrage_cue(moment),
-        campaign_tag: campaign_tag(moment),
+        campaign_tag,
         entity_collision: relevance.entity_collision,
+        crisis,
+        caught_up,
     };
     for rule in RULES {
         rule(moment, &signals, ledger);
@@ -123,6 +136,13 @@ fn death_like(moment: &Moment<'_>) -> bool {
             found.category,
             SensitiveCategory::DeathInjuryMilitaryConflict | SensitiveCategory::Terrorism
         ) && found.level >= Level::Medium
+    })
+}
+
+/// A debated social issue of medium level or worse.
+pub(super) fn debated(moment: &Moment<'_>) -> bool {
+    moment.analysed.sensitive.iter().any(|found| {
+        found.category == SensitiveCategory::DebatedSocialIssues && found.level >= Level::Medium
     })
 }
 
