@@ -28,7 +28,7 @@ CAUSES = {
     "coded-echo": "ECHO_TRAP carrying coded hate declines",
     "echo": "more echo phrasings (read out, end each reply with, spell out, prompt injection) cap at REVIEW",
     "crisis": "BRAND_CRISIS: the brand's own moment (name or slogan as a hashtag) judged with irony frames, boycotts and faults as incidents, stories that tag the brand",
-    "grey": "grey means REVIEW: high non-violent content where the brand is caught up in its own crisis or a values moment goes to people",
+    "grey": "grey means REVIEW: high non-violent content where the brand is caught up in its own crisis, a values moment or a debated issue goes to people",
     "obligation": "what was addressed to the brand is an obligation: half-life at least 3 h",
     "rising": "a rising moment lives on a trend's horizon: half-life at least a trending topic's, x1.5",
     "complaint": "more complaint cues (boycotts, public goodbyes) count posts and mentions as grievances",

@@ -186,6 +186,10 @@ pub struct AnalysedEvent {
     pub pile_on: Vec<Found>,
     /// Reports of literal violence ("death toll", "gunman").
     pub violence: Vec<Found>,
+    /// The event's hashtags, in its tags and its text, as letters and
+    /// digits lower-cased ("#SpreadTheCheer" → "spreadthecheer"): how a
+    /// brand's slogan is recognised as the moment's own tag.
+    pub compact_tags: Vec<String>,
     /// Tragedy anniversaries whose date matches the event's local date
     /// (within a day) and whose keywords or a remembrance cue appear.
     pub anniversary: Option<(&'static str, Found)>,
@@ -584,6 +588,7 @@ pub(crate) fn analyse_within(
         sarcasm: Vec::new(),
         pile_on: Vec::new(),
         violence: Vec::new(),
+        compact_tags: compact_tags(event, &mut meter),
         anniversary: None,
         trend: trend_of(event, &mut meter),
         audience_tz: if event.audience_time_zone.is_empty() {
@@ -672,6 +677,29 @@ fn masked(spans: &BenignSpans, idx: usize, k: usize, n: usize) -> bool {
         .and_then(|i| spans.reach.get(i))
         .is_some_and(|&e| k + n <= e)
 }
+
+/// The event's hashtags (its tags, then `#words` of its text) as letters
+/// and digits lower-cased, at most `MAX_COMPACT_TAGS`.
+fn compact_tags(event: &Event, meter: &mut Meter) -> Vec<String> {
+    event
+        .hashtags
+        .iter()
+        .map(String::as_str)
+        .chain(event.text.split_whitespace().filter(|w| w.starts_with('#')))
+        .take(MAX_COMPACT_TAGS)
+        .map(|tag| {
+            meter.add(tag.len() as u64);
+            tag.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
+        .filter(|tag| !tag.is_empty())
+        .collect()
+}
+
+/// Hashtags kept for slogan matching: more than a post ever carries.
+const MAX_COMPACT_TAGS: usize = 64;
 
 /// Idiom is not tragedy: a death, weapon or terror word counts at its
 /// level only when the moment corroborates it: a news report; grief (a

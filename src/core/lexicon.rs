@@ -385,11 +385,12 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
 /// Whether a finding of `category` at `level` may be a figure of speech:
 /// words of death, weapons and terror are everyday hyperbole ("killing
 /// it", "the bomb", "sandwich wars", "a massacre on the scoreboard").
-/// Terror's floor terms never are.
+/// The floor terms of weapons and terror (instructions, propaganda) never
+/// are; death's are ("massacre").
 pub fn figurative_prone(category: SensitiveCategory, level: Level) -> bool {
     match category {
-        SensitiveCategory::DeathInjuryMilitaryConflict | SensitiveCategory::ArmsAmmunition => true,
-        SensitiveCategory::Terrorism => level < Level::Floor,
+        SensitiveCategory::DeathInjuryMilitaryConflict => true,
+        SensitiveCategory::ArmsAmmunition | SensitiveCategory::Terrorism => level < Level::Floor,
         _ => false,
     }
 }

@@ -62,33 +62,35 @@ pub(super) fn detect(moment: &Moment<'_>, campaign_tag: Option<&str>) -> Option<
     crowd_turned(moment, own).or_else(|| campaign_tag_trending(moment, campaign_tag))
 }
 
-/// Letters and digits only, lower-cased: how a hashtag spells a phrase.
-fn compact(text: &str) -> String {
-    text.chars()
+/// Whether a hashtag (already compact: letters and digits, lower-cased)
+/// spells `phrase`, ignoring its spaces, punctuation and case. Compared
+/// without allocating: this runs for every pair.
+fn spells(tag: &str, phrase: &str) -> bool {
+    let mut letters = phrase
+        .chars()
         .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+        .flat_map(char::to_lowercase);
+    let mut tag = tag.chars();
+    loop {
+        match (tag.next(), letters.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
 }
 
 /// A hashtag of the event (in its tags or its text) that is one of the
 /// brand's slogans of several words.
 fn own_slogan_tag(moment: &Moment<'_>) -> bool {
-    let event = moment.event;
-    let tags: Vec<String> = event
-        .hashtags
-        .iter()
-        .map(String::as_str)
-        .chain(event.text.split_whitespace().filter(|w| w.starts_with('#')))
-        .map(compact)
-        .filter(|t| !t.is_empty())
-        .collect();
+    let tags = &moment.analysed.compact_tags;
     if tags.is_empty() {
         return false;
     }
     moment.hits.themes.iter().any(|(i, _)| {
         moment.profile.themes.get(*i).is_some_and(|theme| {
             theme.term.split_whitespace().count() >= SLOGAN_MIN_WORDS
-                && tags.contains(&compact(&theme.term))
+                && tags.iter().any(|tag| spells(tag, &theme.term))
         })
     })
 }

@@ -1,8 +1,8 @@
-//! Rule: a pile-on on a private person. A playful trend whose text or
-//! posts show a crowd harassing someone who never chose to be public
-//! (their address or employer posted, old posts dug up, calls to get them
-//! fired, or the crowd's own "leave her alone") is a grey moment: a brand's
-//! joke joins the pile however on-brand it is.
+//! Rule: a pile-on on a private person. A moment (usually a playful trend)
+//! whose text or posts show a crowd harassing someone who never chose to
+//! be public (their address or employer posted, old posts dug up, calls to
+//! get them fired, or the crowd's own "leave her alone") is a grey moment:
+//! a brand's joke joins the pile however on-brand it is.
 //!
 //! - Reads: pile-on cues in the text, hashtags and sample posts.
 //! - Moves: intrusiveness risk, reason `PileOn`.
