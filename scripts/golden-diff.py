@@ -24,8 +24,10 @@ HALF_LIFE = re.compile(r"half-life ([0-9.]+[mhd])")
 CAUSES = {
     "idiom": "a death, weapon or terror word nothing corroborates counts as a figure of speech (Low)",
     "murder": "murder, murdered and manslaughter moved from crime to death words (so they can be figures of speech)",
-    "pile-on": "PILE_ON: a crowd piling on a private person caps at REVIEW",
-    "coded-echo": "ECHO_TRAP carrying coded hate declines",
+    "pile-on": "PILE_ON: a crowd piling on a private person (one act, or two kinds of talk) caps at REVIEW",
+    "coded-echo": "ECHO_TRAP carrying coded hate, or hate, terror, adult or obscene content of its own, declines",
+    "warned": "CROWD_WARNS_BRANDS: the crowd warns brands off the moment; caps at REVIEW",
+    "foreign-script": "LOW_CONFIDENCE: written in a script the lexicons cannot read; caps at REVIEW",
     "echo": "more echo phrasings (read out, end each reply with, spell out, prompt injection) cap at REVIEW",
     "crisis": "BRAND_CRISIS: the brand's own moment (name or slogan as a hashtag) judged with irony frames, boycotts and faults as incidents, stories that tag the brand",
     "grey": "grey means REVIEW: high non-violent content where the brand is caught up in its own crisis, a values moment or a debated issue goes to people",
@@ -72,7 +74,11 @@ def causes(a, b):
         out.append("murder")
     if "pile_on" in cb - ca:
         out.append("pile-on")
-    if "coded hate" in db:
+    if "warned" not in out and "crowd_warns_brands" in cb - ca:
+        out.append("warned")
+    if "cannot read" in db and "cannot read" not in da:
+        out.append("foreign-script")
+    if "carrying hate or worse" in db:
         out.append("coded-echo")
     elif [d for c, d in rb if c == "echo_trap"] != [d for c, d in ra if c == "echo_trap"]:
         out.append("echo")

@@ -182,8 +182,14 @@ pub struct AnalysedEvent {
     pub codes: Vec<Found>,
     /// Irony frames ("love how", "would be nice if").
     pub sarcasm: Vec<Found>,
-    /// Harassment of a private person (doxxing, "leave her alone").
-    pub pile_on: Vec<Found>,
+    /// Harassment of a private person, and whether the cue is an act
+    /// (doxxing, tracking down) rather than talk ("leave her alone").
+    pub pile_on: Vec<(Found, bool)>,
+    /// The crowd warning brands off the moment ("brands making jokes").
+    pub warned: Vec<Found>,
+    /// Most of the event's letters are outside the Latin script: the
+    /// lexicons (English, matched on Latin words) cannot read it.
+    pub foreign_script: bool,
     /// Reports of literal violence ("death toll", "gunman").
     pub violence: Vec<Found>,
     /// The event's hashtags, in its tags and its text, as letters and
@@ -587,6 +593,8 @@ pub(crate) fn analyse_within(
         codes: Vec::new(),
         sarcasm: Vec::new(),
         pile_on: Vec::new(),
+        warned: Vec::new(),
+        foreign_script: foreign_script(event, &mut meter),
         violence: Vec::new(),
         compact_tags: compact_tags(event, &mut meter),
         anniversary: None,
@@ -696,6 +704,25 @@ fn compact_tags(event: &Event, meter: &mut Meter) -> Vec<String> {
         })
         .filter(|tag| !tag.is_empty())
         .collect()
+}
+
+/// Share of an event's letters outside the Latin script from which its
+/// text counts as unreadable to the lexicons.
+const FOREIGN_SCRIPT_SHARE: f64 = 0.5;
+
+/// Whether most letters of the text and sample posts are outside the
+/// Latin script (Hangul, Han, Cyrillic, Arabic, ...).
+fn foreign_script(event: &Event, meter: &mut Meter) -> bool {
+    let (mut letters, mut foreign) = (0u64, 0u64);
+    for text in std::iter::once(&event.text).chain(event.sample_posts.iter().take(200)) {
+        meter.add(text.len() as u64);
+        for c in text.chars().filter(|c| c.is_alphabetic()) {
+            letters += 1;
+            let latin = matches!(c, 'A'..='Z' | 'a'..='z' | '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}');
+            foreign += u64::from(!latin);
+        }
+    }
+    letters > 0 && foreign as f64 >= FOREIGN_SCRIPT_SHARE * letters as f64
 }
 
 /// Hashtags kept for slogan matching: more than a post ever carries.
@@ -853,7 +880,10 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
                     }
                 }
                 Cue::Sarcasm if source != Source::Author => a.sarcasm.push(Found { term, source }),
-                Cue::PileOn if source != Source::Author => a.pile_on.push(Found { term, source }),
+                Cue::PileOn(act) if source != Source::Author => {
+                    a.pile_on.push((Found { term, source }, act))
+                }
+                Cue::Warned if source != Source::Author => a.warned.push(Found { term, source }),
                 Cue::Violence if source != Source::Author => {
                     a.violence.push(Found { term, source })
                 }

@@ -283,6 +283,7 @@ pub enum ReasonCode {
     EntityCollision,
     NegativeSentiment,
     PileOn,
+    CrowdWarnsBrands,
 }
 
 /// The factor a reason moved.

@@ -484,6 +484,7 @@ fn reason_code_out(c: m::ReasonCode) -> pb::ReasonCode {
         R::EntityCollision => P::EntityCollision,
         R::NegativeSentiment => P::NegativeSentiment,
         R::PileOn => P::PileOn,
+        R::CrowdWarnsBrands => P::CrowdWarnsBrands,
     }
 }
 

@@ -73,8 +73,12 @@ pub fn assessments(suite: &Suite) -> Vec<kairos::core::model::Assessment> {
 /// Scores one corpus file and asserts PRODUCT.md's bar: no harmful answer,
 /// utility at least `min_utility`, at least `min_cases` cases.
 fn check(name: &str, min_cases: usize, min_utility: f64) {
-    let path = corpus(name);
-    let suite = match read_suite(&path) {
+    check_path(&corpus(name), name, min_cases, min_utility, 0);
+}
+
+/// [`check`] for any file, allowing `max_harmful` harmful answers.
+fn check_path(path: &Path, name: &str, min_cases: usize, min_utility: f64, max_harmful: usize) {
+    let suite = match read_suite(path) {
         Ok(suite) => suite,
         Err(e) => panic!("{}", kairos::error::chain(&e)),
     };
@@ -86,7 +90,7 @@ fn check(name: &str, min_cases: usize, min_utility: f64) {
     println!("{}", tally.text(name));
     assert!(suite.cases.len() >= min_cases, "{name}: corpus too small");
     assert!(
-        tally.harmful().is_empty(),
+        tally.harmful().len() <= max_harmful,
         "{name}: harmful answers: {:?}",
         tally.harmful()
     );
@@ -126,4 +130,14 @@ fn blind3_corpus_meets_the_bar() {
 #[test]
 fn blind4_corpus_meets_the_bar() {
     check("blind4.yaml", 50, 0.85);
+}
+
+/// The fifth batch: written blind, measured once (first try -0.133 with 10
+/// harmful answers), then used to generalise the rules, so no longer blind.
+/// It does not meet the bar yet; this ratchet keeps what was gained (0.700,
+/// one harmful answer: irony in one-word praise, "Empowering.").
+#[test]
+fn blind5_development_corpus_does_not_regress() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind5.yaml");
+    check_path(&path, "blind5.yaml", 30, 0.70, 1);
 }

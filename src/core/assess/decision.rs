@@ -4,9 +4,9 @@
 //! 1. DECLINE when a rule forced it, or relevance is below
 //!    `relevance_min` (off platform; a values day is still shown to people).
 //! 2. LISTEN when stale, in quiet hours (not for care), too risky
-//!    (`risk_listen`; not for the brand's own crisis nor a customer's grave
-//!    message, which stay with people), capped at LISTEN, or an unaddressed
-//!    conversation.
+//!    (`risk_listen`; not for moments that stay with people, such as the
+//!    brand's own crisis or a pile-on, nor a customer's grave message),
+//!    capped at LISTEN, or an unaddressed conversation.
 //! 3. ENGAGE when relevance, timing and risk all clear their ENGAGE
 //!    thresholds and no rule capped at REVIEW.
 //! 4. REVIEW otherwise.
@@ -33,7 +33,7 @@ pub(super) fn decide(
     let values_day =
         moment.event.kind == EventKind::CulturalMoment && !moment.analysed.values.is_empty();
     let too_risky =
-        risk.score >= thresholds.risk_listen && !ledger.in_crisis && !risk.solicited_care;
+        risk.score >= thresholds.risk_listen && !ledger.with_people && !risk.solicited_care;
     let decision = if ledger.decline {
         Decision::Decline
     } else if relevance < thresholds.relevance_min && !values_day {

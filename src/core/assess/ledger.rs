@@ -120,9 +120,10 @@ pub(super) struct Ledger {
     pub(super) review_cap: bool,
     /// Some rule allows at most LISTEN.
     pub(super) listen_cap: bool,
-    /// The moment is the brand's own crisis: it stays with people (REVIEW)
-    /// however high the risk.
-    pub(super) in_crisis: bool,
+    /// The moment is grey in a way people must judge (the brand's own
+    /// crisis, a pile-on, a crowd warning brands off): it stays with people
+    /// (REVIEW) however high the risk, never LISTEN for risk.
+    pub(super) with_people: bool,
 }
 
 impl Ledger {
@@ -133,7 +134,7 @@ impl Ledger {
             decline: false,
             review_cap: false,
             listen_cap: false,
-            in_crisis: false,
+            with_people: false,
         }
     }
 

@@ -17,7 +17,7 @@
 //!   slogans.
 //! - Moves: intrusiveness risk, reason `BrandCrisis`.
 //! - Limits: at most REVIEW, and never LISTEN for risk: the crisis stays
-//!   with people however high the risk (`Ledger::in_crisis`).
+//!   with people however high the risk (`Ledger::with_people`).
 
 use super::super::super::analyse::Source;
 use super::super::super::model::{EventKind, ReasonCode};
@@ -43,7 +43,7 @@ pub(super) const SLOGAN_MIN_WORDS: usize = 2;
 
 pub(super) fn apply(_: &Moment<'_>, signals: &Signals<'_>, ledger: &mut Ledger) {
     if let Some(detail) = &signals.crisis {
-        ledger.in_crisis = true;
+        ledger.with_people = true;
         ledger.review_cap = true;
         ledger.risk(
             Weight::Cap,
@@ -63,25 +63,35 @@ pub(super) fn detect(moment: &Moment<'_>, campaign_tag: Option<&str>) -> Option<
 }
 
 /// Whether a hashtag (already compact: letters and digits, lower-cased)
-/// spells `phrase`, ignoring its spaces, punctuation and case. Compared
-/// without allocating: this runs for every pair.
+/// spells `phrase` somewhere in it, ignoring the phrase's spaces,
+/// punctuation and case ("#RealBeautyBottles" carries "real beauty").
 fn spells(tag: &str, phrase: &str) -> bool {
-    let mut letters = phrase
+    let mut compact = [0u8; SLOGAN_MAX_BYTES];
+    let mut len = 0;
+    for c in phrase
         .chars()
         .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase);
-    let mut tag = tag.chars();
-    loop {
-        match (tag.next(), letters.next()) {
-            (None, None) => return true,
-            (Some(a), Some(b)) if a == b => {}
-            _ => return false,
-        }
+        .flat_map(char::to_lowercase)
+    {
+        let mut buf = [0u8; 4];
+        let bytes = c.encode_utf8(&mut buf).as_bytes();
+        let Some(slot) = compact.get_mut(len..len + bytes.len()) else {
+            // A slogan this long is no hashtag.
+            return false;
+        };
+        slot.copy_from_slice(bytes);
+        len += bytes.len();
     }
+    let needle = compact.get(..len).unwrap_or_default();
+    !needle.is_empty() && tag.as_bytes().windows(len).any(|w| w == needle)
 }
 
-/// A hashtag of the event (in its tags or its text) that is one of the
-/// brand's slogans of several words.
+/// Slogans longer than this (in UTF-8 bytes, letters and digits only) are
+/// never looked for in hashtags.
+const SLOGAN_MAX_BYTES: usize = 64;
+
+/// A hashtag of the event (in its tags or its text) that carries one of
+/// the brand's slogans of several words.
 fn own_slogan_tag(moment: &Moment<'_>) -> bool {
     let tags = &moment.analysed.compact_tags;
     if tags.is_empty() {

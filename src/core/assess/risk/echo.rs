@@ -9,9 +9,13 @@
 //! - Reads: echo cues; codes in the text, hashtags and author; the brand's
 //!   campaign tag and the event's kind.
 //! - Moves: intrusiveness risk, reason `EchoTrap`.
-//! - Limits: at most REVIEW; DECLINE when the request carries a code.
+//! - Limits: at most REVIEW; DECLINE when the request carries a code, or
+//!   hate, terror, adult or obscene content of high level or worse in its
+//!   own words (the brand would print it).
 
-use super::super::super::model::{EventKind, ReasonCode};
+use super::super::super::analyse::{Detection, Source};
+use super::super::super::lexicon::Level;
+use super::super::super::model::{EventKind, ReasonCode, SensitiveCategory};
 use super::super::Moment;
 use super::super::ledger::{Ledger, Weight};
 use super::Signals;
@@ -21,6 +25,19 @@ pub(super) const ECHO_RISK: f64 = 0.5;
 pub(super) const CODED_ECHO_RISK: f64 = 1.0;
 pub(super) const CAMPAIGN_ENTRY_RISK: f64 = 0.4;
 
+/// Content no brand prints in its own voice, in the request's own words.
+fn unprintable(found: &Detection) -> bool {
+    found.level >= Level::High
+        && !matches!(found.source, Source::Sample(_))
+        && matches!(
+            found.category,
+            SensitiveCategory::HateSpeech
+                | SensitiveCategory::Terrorism
+                | SensitiveCategory::Adult
+                | SensitiveCategory::ObscenityProfanity
+        )
+}
+
 pub(super) fn apply(moment: &Moment<'_>, signals: &Signals<'_>, ledger: &mut Ledger) {
     let campaign_entry = signals.campaign_tag.filter(|_| {
         matches!(
@@ -29,18 +46,29 @@ pub(super) fn apply(moment: &Moment<'_>, signals: &Signals<'_>, ledger: &mut Led
         )
     });
     let analysed = moment.analysed;
-    if let (Some(found), Some(code)) = (analysed.echo.first(), analysed.codes.first()) {
+    let carried = analysed
+        .codes
+        .first()
+        .map(|code| (code.term, code.source))
+        .or_else(|| {
+            analysed
+                .sensitive
+                .iter()
+                .find(|d| unprintable(d))
+                .map(|d| (d.term.as_str(), d.source))
+        });
+    if let (Some(found), Some((term, source))) = (analysed.echo.first(), carried) {
         ledger.decline = true;
         ledger.risk(
             Weight::Decisive,
             ReasonCode::EchoTrap,
             CODED_ECHO_RISK,
             format!(
-                "asks the brand to repeat user text ({:?} in the {}) carrying coded hate: {:?} in the {}",
+                "asks the brand to repeat user text ({:?} in the {}) carrying hate or worse: {:?} in the {}",
                 found.term,
                 found.source.describe(),
-                code.term,
-                code.source.describe()
+                term,
+                source.describe()
             ),
         );
     } else if let Some(found) = analysed.echo.first() {

@@ -1,7 +1,9 @@
 //! Rule: nothing to judge. A trend without sample posts and with barely any
-//! text: what is said under it is unknown.
+//! text, or an event written in a script the lexicons cannot read (Hangul,
+//! Han, Cyrillic, ...): what is said is unknown, so a person reads it.
 //!
-//! - Reads: the event's kind, sample posts, token count, addressed.
+//! - Reads: the event's kind, sample posts, token count, addressed, and
+//!   whether most of its letters are outside the Latin script.
 //! - Moves: nothing on the risk scale; reason `LowConfidence` on the
 //!   decision, and the confidence step lowers confidence.
 //! - Limits: at most REVIEW.
@@ -24,7 +26,16 @@ pub(in super::super) fn unknown_content(moment: &Moment<'_>) -> bool {
 }
 
 pub(super) fn apply(moment: &Moment<'_>, _: &Signals<'_>, ledger: &mut Ledger) {
-    if unknown_content(moment) {
+    if moment.analysed.foreign_script {
+        ledger.review_cap = true;
+        ledger.reasons.add(
+            Weight::Cap,
+            ReasonCode::LowConfidence,
+            Factor::Decision,
+            LOW_CONFIDENCE_FACTOR,
+            "written in a script the lexicons cannot read: what it says is unknown",
+        );
+    } else if unknown_content(moment) {
         ledger.review_cap = true;
         ledger.reasons.add(
             Weight::Cap,

@@ -25,6 +25,7 @@ mod sensitive;
 mod solicitation;
 mod tragedy;
 mod values;
+mod warned_off;
 
 use super::super::analyse::{Found, Source};
 use super::super::compiled::Term;
@@ -84,6 +85,7 @@ const RULES: &[Rule] = &[
     values::apply,
     echo::apply,
     pile_on::apply,
+    warned_off::apply,
     collision::apply,
     blocked::apply,
     blackout::apply,
