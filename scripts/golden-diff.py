@@ -22,7 +22,7 @@ import sys
 HALF_LIFE = re.compile(r"half-life ([0-9.]+[mhd])")
 
 CAUSES = {
-    "idiom": "a death, weapon or terror word nothing corroborates counts as a figure of speech (Low)",
+    "idiom": "a death or weapon word nothing corroborates counts as a figure of speech (Low)",
     "murder": "murder, murdered and manslaughter moved from crime to death words (so they can be figures of speech)",
     "pile-on": "PILE_ON: a crowd piling on a private person (one act, or two kinds of talk) caps at REVIEW",
     "coded-echo": "ECHO_TRAP carrying coded hate, or hate, terror, adult or obscene content of its own, declines",

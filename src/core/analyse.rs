@@ -187,7 +187,7 @@ pub struct AnalysedEvent {
     pub pile_on: Vec<(Found, bool)>,
     /// The crowd warning brands off the moment ("brands making jokes").
     pub warned: Vec<Found>,
-    /// Most of the event's letters are outside the Latin script: the
+    /// At least half the event's letters are outside the Latin script: the
     /// lexicons (English, matched on Latin words) cannot read it.
     pub foreign_script: bool,
     /// Reports of literal violence ("death toll", "gunman").
@@ -710,8 +710,8 @@ fn compact_tags(event: &Event, meter: &mut Meter) -> Vec<String> {
 /// text counts as unreadable to the lexicons.
 const FOREIGN_SCRIPT_SHARE: f64 = 0.5;
 
-/// Whether most letters of the text and sample posts are outside the
-/// Latin script (Hangul, Han, Cyrillic, Arabic, ...).
+/// Whether at least half the letters of the text and sample posts are
+/// outside the Latin script (Hangul, Han, Cyrillic, Arabic, ...).
 fn foreign_script(event: &Event, meter: &mut Meter) -> bool {
     let (mut letters, mut foreign) = (0u64, 0u64);
     for text in std::iter::once(&event.text).chain(event.sample_posts.iter().take(200)) {

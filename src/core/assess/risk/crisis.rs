@@ -5,7 +5,7 @@
 //! answers.
 //!
 //! The brand's own moment (a hashtag that names it, its campaign tag, or a
-//! hashtag that is one of its own slogans) is its name or campaign turned
+//! hashtag that carries one of its own slogans) is its name or campaign turned
 //! against it as soon as enough posts under it mock it, whoever they tag:
 //! sarcasm dresses in praise ("great job", "love how…", "would be nice
 //! if…"), so there an irony frame counts as mockery.
@@ -37,8 +37,9 @@ pub(super) const NEGATIVE_SENTIMENT: f64 = -0.3;
 /// Sentiment from which a post under the campaign tag is positive.
 pub(super) const POSITIVE_SENTIMENT: f64 = 0.3;
 
-/// Slogans (themes) of at least this many words written as a hashtag make
-/// the moment the brand's own (#SpreadTheCheer for "spread the cheer").
+/// Slogans (themes) of at least this many words found inside a hashtag
+/// make the moment the brand's own (#SpreadTheCheer for "spread the
+/// cheer", #RealBeautyBottles for "real beauty").
 pub(super) const SLOGAN_MIN_WORDS: usize = 2;
 
 pub(super) fn apply(_: &Moment<'_>, signals: &Signals<'_>, ledger: &mut Ledger) {

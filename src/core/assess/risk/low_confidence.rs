@@ -5,7 +5,8 @@
 //! - Reads: the event's kind, sample posts, token count, addressed, and
 //!   whether most of its letters are outside the Latin script.
 //! - Moves: nothing on the risk scale; reason `LowConfidence` on the
-//!   decision, and the confidence step lowers confidence.
+//!   decision; for a trend with nothing to judge, the confidence step also
+//!   lowers confidence.
 //! - Limits: at most REVIEW.
 
 use super::super::super::model::{EventKind, Factor, ReasonCode};
