@@ -141,3 +141,14 @@ fn blind5_development_corpus_does_not_regress() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind5.yaml");
     check_path(&path, "blind5.yaml", 30, 0.70, 1);
 }
+
+/// The sixth batch: written blind as the final measure of the rules before
+/// echo requests were recognised by their shape (first try 0.533 with 3
+/// harmful answers), then used to develop that rule. This ratchet keeps
+/// what was gained (0.767, one harmful answer: Protein World's tagged
+/// campaign mocked in plain irony).
+#[test]
+fn blind6_development_corpus_does_not_regress() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind6.yaml");
+    check_path(&path, "blind6.yaml", 30, 0.76, 1);
+}
