@@ -732,6 +732,9 @@ const PRODUCE: &[&str] = &[
     "stitch",
     "embroider",
     "chant",
+    "reply",
+    "respond",
+    "answer",
 ];
 
 /// Words after the verb within which the payload must begin.

@@ -152,3 +152,13 @@ fn blind6_development_corpus_does_not_regress() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind6.yaml");
     check_path(&path, "blind6.yaml", 30, 0.76, 1);
 }
+
+/// The seventh batch: written blind as the final measure of the rules of
+/// commit 7f560c4 (first try 0.646 with 2 harmful answers), then used to
+/// develop them. This ratchet keeps what was gained (0.771, one harmful
+/// answer: Jaguar's rebrand mocked in plain irony under its own tag).
+#[test]
+fn blind7_development_corpus_does_not_regress() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind7.yaml");
+    check_path(&path, "blind7.yaml", 24, 0.77, 1);
+}
