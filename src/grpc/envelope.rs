@@ -20,7 +20,8 @@
 //! On the way out, it corrects two codes tonic's codec gives: an oversized
 //! message becomes RESOURCE_EXHAUSTED (tonic says OUT_OF_RANGE; the gRPC
 //! spec says RESOURCE_EXHAUSTED), and an undecodable message is logged at
-//! WARN with method and peer.
+//! WARN with method and peer. The error text of health and reflection,
+//! which quote the request, is bounded as this crate bounds its own.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -42,7 +43,7 @@ use tower_service::Service;
 use tracing::Instrument;
 
 use super::auth::{Access, Rpc, Shape, bearer, classify};
-use super::status::oversized_limit;
+use super::status::{bound_grpc_message, oversized_limit};
 use crate::access::Keys;
 use crate::error::Error;
 use crate::metrics::{Metrics, Rejection};
@@ -209,7 +210,9 @@ where
             return Box::pin(async move {
                 let resp = inner.call(req).await?;
                 let resp = shared.correct(resp, &rpc, remote, &shared.anonymous);
-                Ok(hold_until_sent(resp, activity, None))
+                // Health and reflection write their own errors, and quote
+                // the request in them: their text is bounded here.
+                Ok(bound_errors(hold_until_sent(resp, activity, None)))
             });
         }
         let admitted = shared.admit(&rpc, &req, remote, received);
@@ -433,6 +436,45 @@ fn parse_grpc_timeout(v: &[u8]) -> Option<Duration> {
         b"n" => Duration::from_nanos(n),
         _ => return None,
     })
+}
+
+/// Bounds the error text of an answer this crate did not write: in its
+/// headers (a trailers-only answer) and in its trailers.
+fn bound_errors(resp: Resp) -> Resp {
+    let (mut parts, body) = resp.into_parts();
+    bound_grpc_message(&mut parts.headers);
+    Resp::from_parts(parts, Body::new(Bounded(body)))
+}
+
+/// A body whose trailers carry a bounded `grpc-message`.
+struct Bounded(Body);
+
+impl http_body::Body for Bounded {
+    type Data = bytes::Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        match Pin::new(&mut self.0).poll_frame(cx) {
+            Poll::Ready(Some(Ok(mut frame))) => {
+                if let Some(trailers) = frame.trailers_mut() {
+                    bound_grpc_message(trailers);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            other => other,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.0.size_hint()
+    }
 }
 
 /// Keeps the connection marked busy until the answer's body has been sent

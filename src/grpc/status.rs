@@ -15,6 +15,42 @@ const DOMAIN: &str = "kairos.v1";
 /// whole connection, every other call on it included.
 const MAX_ERROR_TEXT: usize = 1024;
 
+/// Caps the `grpc-message` a response carries in `headers` (trailers, or
+/// the headers of a trailers-only answer) at MAX_ERROR_TEXT bytes of text.
+/// For answers this crate does not write itself: health and reflection
+/// quote the caller's request in their errors (a 50 KiB symbol name comes
+/// back in the trailers), and trailers over 16 KiB break the connection
+/// for common clients.
+pub(crate) fn bound_grpc_message(headers: &mut http::HeaderMap) {
+    // Percent-encoding at most triples the text: anything shorter is
+    // within the cap already, and needs no decoding.
+    let long = headers
+        .get("grpc-message")
+        .is_some_and(|v| v.len() > MAX_ERROR_TEXT);
+    if !long {
+        return;
+    }
+    let Some(status) = Status::from_header_map(headers) else {
+        return;
+    };
+    if status.message().len() <= MAX_ERROR_TEXT {
+        return;
+    }
+    let bounded = Status::with_details(
+        status.code(),
+        bounded(status.message()),
+        bytes::Bytes::copy_from_slice(status.details()),
+    );
+    headers.remove("grpc-message");
+    headers.remove("grpc-status-details-bin");
+    if bounded.add_header(headers).is_err() {
+        // Only a message that cannot be a header value fails, and a
+        // bounded UTF-8 text percent-encodes into one; drop it rather than
+        // send the long one.
+        headers.remove("grpc-message");
+    }
+}
+
 /// `text`, cut at a character boundary to at most MAX_ERROR_TEXT bytes.
 fn bounded(text: &str) -> String {
     if text.len() <= MAX_ERROR_TEXT {

@@ -2745,6 +2745,21 @@ async fn fuzz_wire() {
     let only: Option<u64> = std::env::var("KAIROS_FUZZ_WIRE_ONLY")
         .ok()
         .and_then(|v| v.parse().ok());
+    fuzz_wire_with(cases, secs, seed, verbose, only).await;
+}
+
+/// A case the fuzzer found (seed 1795794535833452606, case 408), kept as a
+/// regular test: a reflection request whose symbol is 20 KiB of combining
+/// accents came back as a NotFound quoting it in 58 KiB of trailers,
+/// past what common clients accept. The envelope now bounds that text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fuzz_wire_found_reflection_quoting_a_huge_symbol() {
+    fuzz_wire_with(409, 120, 1_795_794_535_833_452_606, false, Some(408)).await;
+}
+
+/// The run itself: `cases` generated from `seed` (only case `only` sent,
+/// when given), for at most `secs`.
+async fn fuzz_wire_with(cases: u64, secs: u64, seed: u64, verbose: bool, only: Option<u64>) {
     eprintln!(
         "fuzz_wire: seed {seed}, at most {cases} cases in {secs} s{}",
         only.map(|c| format!(", sending only case {c}"))
