@@ -873,26 +873,34 @@ fn read_figures_of_speech(a: &mut AnalysedEvent, mourned: bool, meter: &mut Mete
     }
 }
 
-/// Runs the lexicons over every field and records what they found.
-fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
-    let lex = &*LEXICON;
-    let matcher = lex.matcher(a.form);
-    // Worst finding per category, per source kind (event vs samples).
-    let mut worst: [Option<Detection>; 12] = Default::default();
-    let mut sample_hits: [Vec<(Level, usize, &'static str)>; 12] = Default::default();
-    let mut anniversary_terms: Vec<(usize, Found)> = Vec::new();
-    // The halves of 14/88 written apart, each with where it was found.
-    let mut code_halves: Vec<(CodePart, Found)> = Vec::new();
-    // Grief in words that are not themselves words of death ("praying
-    // for", not "died"): it corroborates a death word elsewhere.
-    let mut mourning = false;
+/// What the lexicon matches found, before they become the analysis: the
+/// worst finding per category in the event and in its sample posts, and
+/// the evidence later steps combine.
+#[derive(Default)]
+struct Findings {
+    /// Worst finding per category in the event itself.
+    worst: [Option<Detection>; 12],
+    /// Every finding per category in the sample posts: (level, post, term).
+    sample_hits: [Vec<(Level, usize, &'static str)>; 12],
+    anniversary_terms: Vec<(usize, Found)>,
+    /// The halves of 14/88 written apart, each with where it was found.
+    code_halves: Vec<(CodePart, Found)>,
+    /// Grief in words that are not themselves words of death ("praying
+    /// for", not "died"): it corroborates a death word elsewhere.
+    mourning: bool,
+}
 
-    let mut record = |a: &mut AnalysedEvent,
-                      idx: usize,
-                      source: Source,
-                      masked: bool,
-                      shadowed: bool| {
-        let Some((term, cues)) = lex.entries.get(idx) else {
+impl Findings {
+    /// Records what lexicon entry `idx` signals, found in `source`.
+    fn record(
+        &mut self,
+        a: &mut AnalysedEvent,
+        idx: usize,
+        source: Source,
+        masked: bool,
+        shadowed: bool,
+    ) {
+        let Some((term, cues)) = LEXICON.entries.get(idx) else {
             return;
         };
         // Inside a figurative phrase ("killing it", "Star Wars") the word is
@@ -925,9 +933,9 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
                     }
                     let ci = category_index(cat);
                     if let Source::Sample(i) = source {
-                        sample_hits[ci].push((level, i, term));
-                    } else if worst[ci].as_ref().is_none_or(|d| d.level < level) {
-                        worst[ci] = Some(Detection {
+                        self.sample_hits[ci].push((level, i, term));
+                    } else if self.worst[ci].as_ref().is_none_or(|d| d.level < level) {
+                        self.worst[ci] = Some(Detection {
                             category: cat,
                             level,
                             term: (*term).to_string(),
@@ -940,7 +948,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
                     if source != Source::Author
                         && !a.grief.iter().any(|(f, _)| f.term == *term) =>
                 {
-                    mourning |= !cues.iter().any(
+                    self.mourning |= !cues.iter().any(
                         |c| matches!(c, Cue::Garm(cat, level) if figurative_prone(*cat, *level)),
                     );
                     a.grief.push((Found { term, source }, strong));
@@ -956,7 +964,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
                     a.remembrance.push(Found { term, source })
                 }
                 Cue::Anniversary(i) if !matches!(source, Source::Author) => {
-                    anniversary_terms.push((i, Found { term, source }))
+                    self.anniversary_terms.push((i, Found { term, source }))
                 }
                 Cue::Complaint if source != Source::Author => {
                     a.complaint.push(Found { term, source })
@@ -972,7 +980,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
                 Cue::Code(part) if !matches!(source, Source::Sample(_) | Source::Label) => {
                     match part {
                         CodePart::Whole => a.codes.push(Found { term, source }),
-                        half => code_halves.push((half, Found { term, source })),
+                        half => self.code_halves.push((half, Found { term, source })),
                     }
                 }
                 Cue::Sarcasm if source != Source::Author => a.sarcasm.push(Found { term, source }),
@@ -986,8 +994,36 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
                 _ => {}
             }
         }
-    };
+    }
+}
 
+/// Runs the lexicons over every field and records what they found.
+fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
+    let mut found = Findings::default();
+    screen_main(a, &mut found, meter);
+    screen_author_and_posts(a, &mut found, meter);
+    screen_starred_out_profanity(a, &mut found, meter);
+    judge_sample_posts(a, &mut found);
+    apply_labels(a, &mut found, meter);
+    a.sensitive = std::mem::take(&mut found.worst)
+        .into_iter()
+        .flatten()
+        .collect();
+    read_payload_requests(a, meter);
+    read_figures_of_speech(
+        a,
+        found.mourning || !found.anniversary_terms.is_empty(),
+        meter,
+    );
+    join_code_halves(a, &found);
+    find_anniversary(a, &found.anniversary_terms);
+}
+
+/// The text and hashtags, with death words next to a thing in a person's
+/// own post read as a machine failing.
+fn screen_main(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) {
+    let lex = &*LEXICON;
+    let matcher = lex.matcher(a.form);
     let main = std::mem::take(&mut a.main);
     let (t0, t1) = a.hashtag_segments;
     let t0 = t0 as u32;
@@ -1053,14 +1089,19 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
         };
         let m = masked(&spans, idx, k, n) || machine_idiom(idx, k);
         let shadowed = n == 1 && a.shadowed.binary_search(&k).is_ok();
-        record(a, idx, src, m, shadowed);
+        found.record(a, idx, src, m, shadowed);
     }
     a.main = main;
+}
+
+/// The author's name and handle, then the sample posts.
+fn screen_author_and_posts(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) {
+    let matcher = LEXICON.matcher(a.form);
     let hits = matcher.overlapping(&a.author, &mut meter.work);
     meter.add(hits.len() as u64);
     let spans = benign_spans(&hits);
     for &(idx, k, n) in &hits {
-        record(a, idx, Source::Author, masked(&spans, idx, k, n), false);
+        found.record(a, idx, Source::Author, masked(&spans, idx, k, n), false);
     }
     let samples = std::mem::take(&mut a.samples);
     let hits = matcher.overlapping(&samples, &mut meter.work);
@@ -1068,7 +1109,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
     let spans = benign_spans(&hits);
     for &(idx, k, n) in &hits {
         let seg = samples.toks.get(k).map_or(0, |t| t.seg as usize);
-        record(
+        found.record(
             a,
             idx,
             Source::Sample(seg),
@@ -1077,10 +1118,18 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
         );
     }
     a.samples = samples;
+}
+
+/// Profanity with letters starred out, in the text and the posts.
+fn screen_starred_out_profanity(a: &AnalysedEvent, found: &mut Findings, meter: &mut Meter) {
     let oi = category_index(SensitiveCategory::ObscenityProfanity);
     meter.read(&a.event.text);
-    if masked_profanity(&a.event.text) && worst[oi].as_ref().is_none_or(|d| d.level < Level::High) {
-        worst[oi] = Some(Detection {
+    if masked_profanity(&a.event.text)
+        && found.worst[oi]
+            .as_ref()
+            .is_none_or(|d| d.level < Level::High)
+    {
+        found.worst[oi] = Some(Detection {
             category: SensitiveCategory::ObscenityProfanity,
             level: Level::High,
             term: "starred-out profanity".into(),
@@ -1091,10 +1140,13 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
     for (i, p) in a.event.sample_posts.iter().take(200).enumerate() {
         meter.read(p);
         if masked_profanity(p) {
-            sample_hits[oi].push((Level::High, i, "starred-out profanity"));
+            found.sample_hits[oi].push((Level::High, i, "starred-out profanity"));
         }
     }
+}
 
+/// The sample posts' findings, at the level they show together.
+fn judge_sample_posts(a: &AnalysedEvent, found: &mut Findings) {
     // A tag is judged by what is said under it: a category counts at the
     // level its sample posts show, one level lower when a single post among
     // many is the only evidence.
@@ -1103,7 +1155,8 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
     // many says anything dark ("feeling dead inside lol"), it is noise and
     // counts two levels lower; several posts each naming a different
     // danger still add up to a dangerous tag.
-    let mut dark_posts: Vec<usize> = sample_hits
+    let mut dark_posts: Vec<usize> = found
+        .sample_hits
         .iter()
         .flatten()
         .filter(|h| h.0 >= Level::Medium)
@@ -1119,7 +1172,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
             .any(|(f, _)| matches!(f.source, Source::Sample(i) if i != *d))
     });
     let lone = dark_posts.len() == 1 && n_posts >= 5 && !mourned_elsewhere;
-    for (ci, hits) in sample_hits.iter().enumerate() {
+    for (ci, hits) in found.sample_hits.iter().enumerate() {
         let Some(&(level, post, term)) = hits.iter().max_by_key(|h| (h.0, std::cmp::Reverse(h.1)))
         else {
             continue;
@@ -1137,8 +1190,8 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
         } else {
             level
         };
-        if worst[ci].as_ref().is_none_or(|d| d.level < level) {
-            worst[ci] = Some(Detection {
+        if found.worst[ci].as_ref().is_none_or(|d| d.level < level) {
+            found.worst[ci] = Some(Detection {
                 category: SensitiveCategory::ALL[ci],
                 level,
                 term: term.to_string(),
@@ -1147,7 +1200,10 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
             });
         }
     }
+}
 
+/// Upstream labels, over the lexicon's findings.
+fn apply_labels(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) {
     // Upstream labels take precedence over the lexicon for the categories
     // they name; "safe" silences lexicon findings below high. Floor terms
     // always stand: they are never acceptable, whoever labelled the event.
@@ -1169,9 +1225,11 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
         }
         if let Some((cat, level)) = parse_label(&l) {
             let ci = category_index(cat);
-            let keep_floor = worst[ci].as_ref().is_some_and(|d| d.level == Level::Floor);
+            let keep_floor = found.worst[ci]
+                .as_ref()
+                .is_some_and(|d| d.level == Level::Floor);
             if !keep_floor {
-                worst[ci] = Some(Detection {
+                found.worst[ci] = Some(Detection {
                     category: cat,
                     level,
                     term: label.clone(),
@@ -1182,7 +1240,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
         }
     }
     if a.upstream_safe {
-        for w in worst.iter_mut() {
+        for w in found.worst.iter_mut() {
             if w.as_ref()
                 .is_some_and(|d| d.level < Level::High && d.source != Source::Label)
             {
@@ -1190,10 +1248,11 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
             }
         }
     }
-    a.sensitive = worst.into_iter().flatten().collect();
-    read_payload_requests(a, meter);
-    read_figures_of_speech(a, mourning || !anniversary_terms.is_empty(), meter);
-    let half = |part: CodePart| code_halves.iter().find(|(p, _)| *p == part);
+}
+
+/// The two halves of 14/88 found apart make one code.
+fn join_code_halves(a: &mut AnalysedEvent, found: &Findings) {
+    let half = |part: CodePart| found.code_halves.iter().find(|(p, _)| *p == part);
     if let (Some(_), Some((_, eighty_eight))) =
         (half(CodePart::Fourteen), half(CodePart::EightyEight))
     {
@@ -1202,7 +1261,11 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
             source: eighty_eight.source,
         });
     }
+}
 
+/// Date-aware anniversaries: the event's local date within a day of the
+/// anniversary, plus its keywords or a remembrance cue.
+fn find_anniversary(a: &mut AnalysedEvent, anniversary_terms: &[(usize, Found)]) {
     // Date-aware anniversaries: the event's local date within a day of the
     // anniversary, plus its keywords or a remembrance cue.
     if !a.event.audience_time_zone.is_empty()
@@ -1219,7 +1282,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
                 .ok()
                 .map(|x| (x.month(), x.day()));
         }
-        for (i, ann) in lex.anniversaries.iter().enumerate() {
+        for (i, ann) in LEXICON.anniversaries.iter().enumerate() {
             let near = near_days
                 .iter()
                 .flatten()
