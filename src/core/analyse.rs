@@ -463,115 +463,28 @@ pub(crate) fn analyse_within(
 
     // The clone kept in the analysis.
     meter.add(input_bytes(event));
-    let mut main = StreamBuilder::new(form, algorithm);
-    meter.read(&event.text);
-    let token_count = main.push_words(&event.text);
-    let first_tag = main.starts.len();
-    let mut glued = Vec::new();
-    let mut shadowed = Vec::new();
-    for tag in event.hashtags.iter().take(200) {
-        let split = meter.split(tag);
-        let base = main.token_len();
-        shadowed.extend(
-            split
-                .shadowed
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| **s)
-                .map(|(i, _)| base + i),
-        );
-        main.push_segment(&split.words);
-        if let Some(g) = split.glued {
-            glued.push(g);
-        }
-    }
-    let tags_end = main.starts.len();
-    for e in event.entities.iter().take(200) {
-        meter.read(e);
-        main.push_words(e);
-    }
-    let main = main.finish();
-
-    let mut author = StreamBuilder::new(form, algorithm);
-    if let Some(a) = &event.author {
-        author.push_segment(&meter.split(&a.id).words);
-        meter.read(&a.display_name);
-        author.push_words(&a.display_name);
-        meter.read(&a.display_name);
-        author.push_segment(&meter.split(&a.display_name.replace(' ', "")).words);
-    }
-    let author = author.finish();
-
-    let mut samples = StreamBuilder::new(form, algorithm);
-    // Segmented tags by their text: the tag of a trending topic recurs in
-    // its posts, and is segmented (and charged to the budget) once.
-    let mut segmented: FastMap<&str, Vec<String>> = FastMap::default();
-    for p in event.sample_posts.iter().take(200) {
-        samples.begin_segment();
-        // Once for the words, once for the hashtags.
-        meter.add(2 * p.len() as u64);
-        for_each_word(p, |w| samples.push_token(w));
-        // Hashtags inside a post are split like the event's own.
-        for w in p.split_whitespace().filter(|w| w.starts_with('#')) {
-            if !segmented.contains_key(w) {
-                let split = meter.segment(w);
-                if split.glued.is_none() {
-                    for t in &split.words {
-                        samples.push_token(t);
-                    }
-                    continue;
-                }
-                segmented.insert(w, split.words);
-            }
-            let Some(words) = segmented.get(w) else {
-                continue;
-            };
-            if meter.take_split_words(words.len()) {
-                for t in words {
-                    samples.push_token(t);
-                }
-            } else if let Some(whole) = words.last() {
-                // The tag itself comes last.
-                samples.push_token(whole);
-            }
-        }
-        samples.end_segment();
-    }
-    let samples = samples.finish();
-
-    let mut topics = StreamBuilder::new(form, algorithm);
-    for t in event.topics.iter().take(200) {
-        meter.read(&t.label);
-        topics.push_words(&t.label);
-    }
-    let topics = topics.finish();
+    // In this order: the segmentation budget is spent on the event's own
+    // hashtags first, then the author, then the posts.
+    let MainStream {
+        stream: main,
+        token_count,
+        hashtag_segments,
+        glued,
+        shadowed,
+    } = main_stream(event, form, algorithm, &mut meter);
+    let author = author_stream(event, form, algorithm, &mut meter);
+    let samples = sample_stream(event, form, algorithm, &mut meter);
+    let topics = topic_stream(event, form, algorithm, &mut meter);
     // Each token was stemmed (or hashed) into its stream.
     meter
         .add((main.toks.len() + author.toks.len() + samples.toks.len() + topics.toks.len()) as u64);
-
-    let (sentiment, sentiment_upstream) = match event.sentiment {
-        Some(s) if s.is_finite() => (s.clamp(-1.0, 1.0), true),
-        _ => {
-            meter.read(&event.text);
-            (sentiment::compound(&event.text), false)
-        }
-    };
-    let sample_sentiments = event
-        .sample_posts
-        .iter()
-        .take(200)
-        .map(|p| {
-            // Once to drop the tags, once to score.
-            meter.add(2 * p.len() as u64);
-            sentiment::compound(&without_tags(p))
-        })
-        .collect();
+    let (sentiment, sentiment_upstream, sample_sentiments) = sentiments(event, &mut meter);
 
     let mut a = AnalysedEvent {
         event: event.clone(),
         form,
         main,
-        hashtag_segments: (first_tag, tags_end),
+        hashtag_segments,
         author,
         samples,
         topics,
@@ -608,6 +521,160 @@ pub(crate) fn analyse_within(
     };
     screen(&mut a, &mut meter);
     (a, meter)
+}
+
+/// The text, hashtags and entities as one stream (a segment each), with
+/// what splitting the hashtags found.
+struct MainStream {
+    stream: Stream,
+    token_count: usize,
+    /// Index of the first hashtag segment and one past the last.
+    hashtag_segments: (usize, usize),
+    glued: Vec<Glued>,
+    shadowed: Vec<usize>,
+}
+
+fn main_stream(
+    event: &Event,
+    form: Form,
+    algorithm: rust_stemmers::Algorithm,
+    meter: &mut Meter,
+) -> MainStream {
+    let mut main = StreamBuilder::new(form, algorithm);
+    meter.read(&event.text);
+    let token_count = main.push_words(&event.text);
+    let first_tag = main.starts.len();
+    let mut glued = Vec::new();
+    let mut shadowed = Vec::new();
+    for tag in event.hashtags.iter().take(200) {
+        let split = meter.split(tag);
+        let base = main.token_len();
+        shadowed.extend(
+            split
+                .shadowed
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| **s)
+                .map(|(i, _)| base + i),
+        );
+        main.push_segment(&split.words);
+        if let Some(g) = split.glued {
+            glued.push(g);
+        }
+    }
+    let tags_end = main.starts.len();
+    for e in event.entities.iter().take(200) {
+        meter.read(e);
+        main.push_words(e);
+    }
+    MainStream {
+        stream: main.finish(),
+        token_count,
+        hashtag_segments: (first_tag, tags_end),
+        glued,
+        shadowed,
+    }
+}
+
+/// The author's handle (split) and display name.
+fn author_stream(
+    event: &Event,
+    form: Form,
+    algorithm: rust_stemmers::Algorithm,
+    meter: &mut Meter,
+) -> Stream {
+    let mut author = StreamBuilder::new(form, algorithm);
+    if let Some(a) = &event.author {
+        author.push_segment(&meter.split(&a.id).words);
+        meter.read(&a.display_name);
+        author.push_words(&a.display_name);
+        meter.read(&a.display_name);
+        author.push_segment(&meter.split(&a.display_name.replace(' ', "")).words);
+    }
+    author.finish()
+}
+
+/// One segment per sample post, its hashtags split like the event's own.
+fn sample_stream(
+    event: &Event,
+    form: Form,
+    algorithm: rust_stemmers::Algorithm,
+    meter: &mut Meter,
+) -> Stream {
+    let mut samples = StreamBuilder::new(form, algorithm);
+    // Segmented tags by their text: the tag of a trending topic recurs in
+    // its posts, and is segmented (and charged to the budget) once.
+    let mut segmented: FastMap<&str, Vec<String>> = FastMap::default();
+    for p in event.sample_posts.iter().take(200) {
+        samples.begin_segment();
+        // Once for the words, once for the hashtags.
+        meter.add(2 * p.len() as u64);
+        for_each_word(p, |w| samples.push_token(w));
+        // Hashtags inside a post are split like the event's own.
+        for w in p.split_whitespace().filter(|w| w.starts_with('#')) {
+            if !segmented.contains_key(w) {
+                let split = meter.segment(w);
+                if split.glued.is_none() {
+                    for t in &split.words {
+                        samples.push_token(t);
+                    }
+                    continue;
+                }
+                segmented.insert(w, split.words);
+            }
+            let Some(words) = segmented.get(w) else {
+                continue;
+            };
+            if meter.take_split_words(words.len()) {
+                for t in words {
+                    samples.push_token(t);
+                }
+            } else if let Some(whole) = words.last() {
+                // The tag itself comes last.
+                samples.push_token(whole);
+            }
+        }
+        samples.end_segment();
+    }
+    samples.finish()
+}
+
+/// One segment per upstream topic label.
+fn topic_stream(
+    event: &Event,
+    form: Form,
+    algorithm: rust_stemmers::Algorithm,
+    meter: &mut Meter,
+) -> Stream {
+    let mut topics = StreamBuilder::new(form, algorithm);
+    for t in event.topics.iter().take(200) {
+        meter.read(&t.label);
+        topics.push_words(&t.label);
+    }
+    topics.finish()
+}
+
+/// The event's sentiment (upstream when given, else VADER over the text),
+/// whether it was upstream's, and each sample post's.
+fn sentiments(event: &Event, meter: &mut Meter) -> (f64, bool, Vec<f64>) {
+    let (sentiment, sentiment_upstream) = match event.sentiment {
+        Some(s) if s.is_finite() => (s.clamp(-1.0, 1.0), true),
+        _ => {
+            meter.read(&event.text);
+            (sentiment::compound(&event.text), false)
+        }
+    };
+    let sample_sentiments = event
+        .sample_posts
+        .iter()
+        .take(200)
+        .map(|p| {
+            // Once to drop the tags, once to score.
+            meter.add(2 * p.len() as u64);
+            sentiment::compound(&without_tags(p))
+        })
+        .collect();
+    (sentiment, sentiment_upstream, sample_sentiments)
 }
 
 /// A post without its hashtags and handles: the tag's own words ("#Qantas
