@@ -10,8 +10,8 @@ use jiff::tz::TimeZone;
 use super::analyse::{push_debug_str, push_fixed};
 use super::lexicon::Level;
 use super::model::{
-    EngagementMode, EventKind, LocalWindow, RiskAppetite, RiskLevel, SensitiveCategory,
-    StoredProfile,
+    BrandProfile, EngagementMode, EventKind, LocalWindow, RiskAppetite, RiskLevel,
+    SensitiveCategory, StoredProfile,
 };
 use super::text::{Form, GluedSet, PhraseSet, pattern_tokens, split_hashtag, words};
 
@@ -227,54 +227,8 @@ impl CompiledProfile {
     /// odd that slips through degrades (unknown zone → UTC) instead.
     pub fn compile(stored: StoredProfile) -> Self {
         let p = &stored.profile;
-        let mut names: Vec<String> = Vec::new();
-        if !p.display_name.trim().is_empty() {
-            names.push(p.display_name.clone());
-        }
-        for a in &p.aliases {
-            if !names.iter().any(|n| n.eq_ignore_ascii_case(a)) {
-                names.push(a.clone());
-            }
-        }
-        let mut list: Vec<(String, Term)> = Vec::new();
-        for (i, n) in names.iter().enumerate() {
-            list.push((n.clone(), Term::Name(i)));
-            // "BurgerCo" also as the words a camel-case hashtag splits into.
-            let split = split_hashtag(&n.replace(' ', "")).words.join(" ");
-            if split.contains(' ') && !split.eq_ignore_ascii_case(n) {
-                list.push((split, Term::Name(i)));
-            }
-        }
-        list.extend(
-            p.themes
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.term.clone(), Term::Theme(i))),
-        );
-        list.extend(
-            p.topics
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.term.clone(), Term::Topic(i))),
-        );
-        list.extend(
-            p.competitors
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.clone(), Term::Competitor(i))),
-        );
-        list.extend(
-            p.blocked_terms
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.clone(), Term::Blocked(i))),
-        );
-        list.extend(
-            p.blocked_topics
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.clone(), Term::BlockedTopic(i))),
-        );
+        let names = brand_names(p);
+        let list = term_list(p, &names);
 
         let raw: Vec<Vec<String>> = list.iter().map(|(t, _)| words(t)).collect();
         let english: Vec<Vec<String>> = list
@@ -283,18 +237,7 @@ impl CompiledProfile {
             .collect();
         let terms: Vec<Term> = list.iter().map(|(_, k)| *k).collect();
 
-        // One-case hashtags (#oreodunk) cannot be split by a dictionary that
-        // does not know the brand's words; the glued forms are checked
-        // against each tag's plausible split positions instead.
-        let mut glued_pats = Vec::new();
-        let mut glued_terms = Vec::new();
-        for ((_, k), ws) in list.iter().zip(&raw) {
-            let g: String = ws.concat();
-            if g.len() >= 3 && g.is_ascii() {
-                glued_pats.push(g);
-                glued_terms.push(*k);
-            }
-        }
+        let (glued_pats, glued_terms) = glued_forms(&list, &raw);
         let glued = GluedSet::new(&glued_pats);
 
         let tz = if p.audience_time_zone.is_empty() {
@@ -308,33 +251,9 @@ impl CompiledProfile {
         } else {
             p.quiet_hours.clone()
         };
-        let mut tolerance = [default_tolerance(p.risk_appetite); 12];
-        for t in &p.sensitivity_tolerance {
-            if let Some(i) = SensitiveCategory::ALL.iter().position(|c| *c == t.category) {
-                tolerance[i] = t.max_level;
-            }
-        }
-        let mut latency = [Duration::ZERO; 5];
-        for m in [
-            EngagementMode::CustomerCare,
-            EngagementMode::Reply,
-            EngagementMode::JoinConversation,
-            EngagementMode::Newsjack,
-        ] {
-            latency[mode_index(m)] = default_latency(m);
-        }
-        for m in &p.approval_latency {
-            latency[mode_index(m.mode)] = m.latency;
-        }
-        let mut half_life = [Duration::ZERO; 10];
-        for k in EventKind::ALL {
-            half_life[kind_index(k)] = default_half_life(k);
-        }
-        for h in &p.half_life_overrides {
-            if !h.half_life.is_zero() {
-                half_life[kind_index(h.kind)] = h.half_life;
-            }
-        }
+        let tolerance = tolerances(p);
+        let latency = latencies(p);
+        let half_life = half_lives(p);
         let embedding_norm = p
             .embedding
             .iter()
@@ -343,27 +262,7 @@ impl CompiledProfile {
             .sqrt();
         let thresholds = Thresholds::for_appetite(p.risk_appetite);
 
-        let detail = |what: &str, t: &str, label: &str, w: f64| {
-            let mut d = String::with_capacity(what.len() + t.len() + label.len() + 20);
-            d.push_str(what);
-            push_debug_str(&mut d, t);
-            d.push_str(" (");
-            d.push_str(label);
-            d.push(' ');
-            push_fixed(&mut d, w, 2);
-            d.push_str(") in the text");
-            Arc::<str>::from(d)
-        };
-        let theme_details = p
-            .themes
-            .iter()
-            .map(|t| detail("theme ", &t.term, "weight", t.weight))
-            .collect();
-        let topic_details = p
-            .topics
-            .iter()
-            .map(|t| detail("topic ", &t.term, "affinity", t.weight))
-            .collect();
+        let (theme_details, topic_details) = match_details(p);
 
         Self {
             theme_details,
@@ -429,4 +328,151 @@ impl CompiledProfile {
             .copied()
             .unwrap_or(Duration::from_secs(3600))
     }
+}
+
+/// The brand's names: its display name, then each alias not already there
+/// (any case).
+fn brand_names(p: &BrandProfile) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    if !p.display_name.trim().is_empty() {
+        names.push(p.display_name.clone());
+    }
+    for a in &p.aliases {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(a)) {
+            names.push(a.clone());
+        }
+    }
+    names
+}
+
+/// Every term of the profile with what it is, in the order the matcher
+/// reports them: names (and the words a camel-case name splits into),
+/// themes, topics, competitors, blocked terms, blocked topics.
+fn term_list(p: &BrandProfile, names: &[String]) -> Vec<(String, Term)> {
+    let mut list: Vec<(String, Term)> = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        list.push((n.clone(), Term::Name(i)));
+        // "BurgerCo" also as the words a camel-case hashtag splits into.
+        let split = split_hashtag(&n.replace(' ', "")).words.join(" ");
+        if split.contains(' ') && !split.eq_ignore_ascii_case(n) {
+            list.push((split, Term::Name(i)));
+        }
+    }
+    list.extend(
+        p.themes
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.term.clone(), Term::Theme(i))),
+    );
+    list.extend(
+        p.topics
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.term.clone(), Term::Topic(i))),
+    );
+    list.extend(
+        p.competitors
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), Term::Competitor(i))),
+    );
+    list.extend(
+        p.blocked_terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), Term::Blocked(i))),
+    );
+    list.extend(
+        p.blocked_topics
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), Term::BlockedTopic(i))),
+    );
+    list
+}
+
+/// One-case hashtags (#oreodunk) cannot be split by a dictionary that does
+/// not know the brand's words; the glued forms are checked against each
+/// tag's plausible split positions instead.
+fn glued_forms(list: &[(String, Term)], raw: &[Vec<String>]) -> (Vec<String>, Vec<Term>) {
+    let mut glued_pats = Vec::new();
+    let mut glued_terms = Vec::new();
+    for ((_, k), ws) in list.iter().zip(raw) {
+        let g: String = ws.concat();
+        if g.len() >= 3 && g.is_ascii() {
+            glued_pats.push(g);
+            glued_terms.push(*k);
+        }
+    }
+    (glued_pats, glued_terms)
+}
+
+/// Tolerance per category: the appetite's default, then the profile's.
+fn tolerances(p: &BrandProfile) -> [RiskLevel; 12] {
+    let mut tolerance = [default_tolerance(p.risk_appetite); 12];
+    for t in &p.sensitivity_tolerance {
+        if let Some(i) = SensitiveCategory::ALL.iter().position(|c| *c == t.category) {
+            tolerance[i] = t.max_level;
+        }
+    }
+    tolerance
+}
+
+/// Approval latency per mode: the defaults, then the profile's.
+fn latencies(p: &BrandProfile) -> [Duration; 5] {
+    let mut latency = [Duration::ZERO; 5];
+    for m in [
+        EngagementMode::CustomerCare,
+        EngagementMode::Reply,
+        EngagementMode::JoinConversation,
+        EngagementMode::Newsjack,
+    ] {
+        latency[mode_index(m)] = default_latency(m);
+    }
+    for m in &p.approval_latency {
+        latency[mode_index(m.mode)] = m.latency;
+    }
+    latency
+}
+
+/// Half-life per event kind: the defaults, then the profile's (a zero
+/// override keeps the default).
+fn half_lives(p: &BrandProfile) -> [Duration; 10] {
+    let mut half_life = [Duration::ZERO; 10];
+    for k in EventKind::ALL {
+        half_life[kind_index(k)] = default_half_life(k);
+    }
+    for h in &p.half_life_overrides {
+        if !h.half_life.is_zero() {
+            half_life[kind_index(h.kind)] = h.half_life;
+        }
+    }
+    half_life
+}
+
+/// The reasons' text for a theme or topic found in the event's text,
+/// written once per profile and shared by every assessment.
+fn match_details(p: &BrandProfile) -> (Vec<Arc<str>>, Vec<Arc<str>>) {
+    let detail = |what: &str, t: &str, label: &str, w: f64| {
+        let mut d = String::with_capacity(what.len() + t.len() + label.len() + 20);
+        d.push_str(what);
+        push_debug_str(&mut d, t);
+        d.push_str(" (");
+        d.push_str(label);
+        d.push(' ');
+        push_fixed(&mut d, w, 2);
+        d.push_str(") in the text");
+        Arc::<str>::from(d)
+    };
+    let theme_details = p
+        .themes
+        .iter()
+        .map(|t| detail("theme ", &t.term, "weight", t.weight))
+        .collect();
+    let topic_details = p
+        .topics
+        .iter()
+        .map(|t| detail("topic ", &t.term, "affinity", t.weight))
+        .collect();
+    (theme_details, topic_details)
 }
