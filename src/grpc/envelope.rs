@@ -212,7 +212,7 @@ where
                 let resp = shared.correct(resp, &rpc, remote, &shared.anonymous);
                 // Health and reflection write their own errors, and quote
                 // the request in them: their text is bounded here.
-                Ok(bound_errors(hold_until_sent(resp, activity, None)))
+                Ok(hold_until_sent(resp, activity, None, true))
             });
         }
         let admitted = shared.admit(&rpc, &req, remote, received);
@@ -250,7 +250,7 @@ where
             // while a big answer is written made a caller that had given
             // up keep a slot for tens of milliseconds.)
             drop(permit);
-            Ok(hold_until_sent(resp, activity, deadline))
+            Ok(hold_until_sent(resp, activity, deadline, false))
         })
     }
 }
@@ -438,66 +438,40 @@ fn parse_grpc_timeout(v: &[u8]) -> Option<Duration> {
     })
 }
 
-/// Bounds the error text of an answer this crate did not write: in its
-/// headers (a trailers-only answer) and in its trailers.
-fn bound_errors(resp: Resp) -> Resp {
-    let (mut parts, body) = resp.into_parts();
-    bound_grpc_message(&mut parts.headers);
-    Resp::from_parts(parts, Body::new(Bounded(body)))
-}
-
-/// A body whose trailers carry a bounded `grpc-message`.
-struct Bounded(Body);
-
-impl http_body::Body for Bounded {
-    type Data = bytes::Bytes;
-    type Error = Status;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        match Pin::new(&mut self.0).poll_frame(cx) {
-            Poll::Ready(Some(Ok(mut frame))) => {
-                if let Some(trailers) = frame.trailers_mut() {
-                    bound_grpc_message(trailers);
-                }
-                Poll::Ready(Some(Ok(frame)))
-            }
-            other => other,
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.0.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.0.size_hint()
-    }
-}
-
 /// Keeps the connection marked busy until the answer's body has been sent
 /// (or dropped). The deadline bounds the sending too: past it the caller
-/// has given up, so the rest of the answer is dropped.
-fn hold_until_sent(resp: Resp, activity: Option<ActivityGuard>, deadline: Option<Instant>) -> Resp {
-    if activity.is_none() && deadline.is_none() {
+/// has given up, so the rest of the answer is dropped. `bound_errors`: the
+/// answer was written by a service other than ours (health, reflection),
+/// whose error text is bounded here, in the headers of a trailers-only
+/// answer and in the trailers.
+fn hold_until_sent(
+    resp: Resp,
+    activity: Option<ActivityGuard>,
+    deadline: Option<Instant>,
+    bound_errors: bool,
+) -> Resp {
+    if activity.is_none() && deadline.is_none() && !bound_errors {
         return resp;
     }
     let deadline = deadline.map(|d| Box::pin(tokio::time::sleep_until(d)));
-    resp.map(|inner| {
-        Body::new(Held {
-            inner,
-            _activity: activity,
-            deadline,
-        })
-    })
+    let (mut parts, inner) = resp.into_parts();
+    if bound_errors {
+        bound_grpc_message(&mut parts.headers);
+    }
+    let body = Body::new(Held {
+        inner,
+        _activity: activity,
+        deadline,
+        bound_errors,
+    });
+    Resp::from_parts(parts, body)
 }
 
 struct Held {
     inner: Body,
     _activity: Option<ActivityGuard>,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    bound_errors: bool,
 }
 
 impl http_body::Body for Held {
@@ -514,7 +488,16 @@ impl http_body::Body for Held {
             self.deadline = None;
             return Poll::Ready(Some(Err(Status::from(Error::DeadlineExceeded))));
         }
-        Pin::new(&mut self.inner).poll_frame(cx)
+        let bound_errors = self.bound_errors;
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(mut frame))) if bound_errors => {
+                if let Some(trailers) = frame.trailers_mut() {
+                    bound_grpc_message(trailers);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            other => other,
+        }
     }
 
     fn is_end_stream(&self) -> bool {
