@@ -6,23 +6,7 @@ use std::process::Command;
 use kairos::config::ServeConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{spawn_app, spawn_app_with};
-
-async fn kairos(args: Vec<String>) -> (i32, String, String) {
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_kairos"))
-            .args(&args)
-            .output()
-            .expect("run kairos");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    })
-    .await
-    .unwrap()
-}
+use crate::helpers::{kairos, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn import_score_and_export_through_the_binary() {

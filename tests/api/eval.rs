@@ -3,25 +3,8 @@
 //! place.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::helpers::spawn_app;
-
-async fn kairos(args: Vec<String>) -> (i32, String, String) {
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_kairos"))
-            .args(&args)
-            .output()
-            .expect("run kairos");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    })
-    .await
-    .unwrap()
-}
+use crate::helpers::{kairos, spawn_app};
 
 fn corpora() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/eval");

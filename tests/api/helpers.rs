@@ -276,3 +276,20 @@ pub fn complaint(id: &str, author: &str, occurred_at: &str) -> pb::Event {
 pub fn codes(a: &pb::Assessment) -> Vec<pb::ReasonCode> {
     a.reasons.iter().map(|r| r.code()).collect()
 }
+
+/// Runs the `kairos` binary with `args`: (exit code, stdout, stderr).
+pub async fn kairos(args: Vec<String>) -> (i32, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kairos"))
+            .args(&args)
+            .output()
+            .expect("run kairos");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
