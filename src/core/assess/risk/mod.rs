@@ -27,7 +27,7 @@ mod tragedy;
 mod values;
 mod warned_off;
 
-use super::super::analyse::{Found, Source};
+use super::super::analyse::{Detection, Found, Source};
 use super::super::compiled::Term;
 use super::super::lexicon::Level;
 use super::super::model::SensitiveCategory;
@@ -61,6 +61,8 @@ pub(super) struct Signals<'a> {
     entity_collision: Option<String>,
     /// Why the moment is the brand's own crisis (`crisis.rs`).
     crisis: Option<String>,
+    /// A debated social issue of medium level or worse.
+    debated: Option<&'a Detection>,
     /// The brand is named or addressed in its own crisis, a values moment
     /// or a debated issue: grey, for people to answer, not to decline.
     caught_up: bool,
@@ -105,8 +107,9 @@ pub(super) fn assess(
 ) -> Risk {
     let campaign_tag = campaign_tag(moment);
     let crisis = crisis::detect(moment, campaign_tag);
+    let debated = debated(moment);
     let caught_up = (moment.addressed || moment.named_in_event)
-        && (crisis.is_some() || !moment.analysed.values.is_empty() || debated(moment));
+        && (crisis.is_some() || !moment.analysed.values.is_empty() || debated.is_some());
     let signals = Signals {
         solicited_care: moment.care && moment.addressed,
         death_like: death_like(moment),
@@ -114,6 +117,7 @@ pub(super) fn assess(
         campaign_tag,
         entity_collision: relevance.entity_collision,
         crisis,
+        debated,
         caught_up,
     };
     for rule in RULES {
@@ -142,8 +146,8 @@ fn death_like(moment: &Moment<'_>) -> bool {
 }
 
 /// A debated social issue of medium level or worse.
-pub(super) fn debated(moment: &Moment<'_>) -> bool {
-    moment.analysed.sensitive.iter().any(|found| {
+fn debated<'a>(moment: &Moment<'a>) -> Option<&'a Detection> {
+    moment.analysed.sensitive.iter().find(|found| {
         found.category == SensitiveCategory::DebatedSocialIssues && found.level >= Level::Medium
     })
 }

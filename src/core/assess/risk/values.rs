@@ -6,8 +6,7 @@
 //! - Moves: intrusiveness risk, reason `ValuesMoment`.
 //! - Limits: at most REVIEW.
 
-use super::super::super::lexicon::Level;
-use super::super::super::model::{ReasonCode, SensitiveCategory};
+use super::super::super::model::ReasonCode;
 use super::super::Moment;
 use super::super::ledger::{Ledger, Weight};
 use super::Signals;
@@ -15,12 +14,8 @@ use super::Signals;
 pub(super) const VALUES_RISK: f64 = 0.35;
 pub(super) const DEBATED_RISK: f64 = 0.2;
 
-pub(super) fn apply(moment: &Moment<'_>, _: &Signals<'_>, ledger: &mut Ledger) {
-    let analysed = moment.analysed;
-    let debated = analysed.sensitive.iter().find(|found| {
-        found.category == SensitiveCategory::DebatedSocialIssues && found.level >= Level::Medium
-    });
-    if let Some(found) = analysed.values.first() {
+pub(super) fn apply(moment: &Moment<'_>, signals: &Signals<'_>, ledger: &mut Ledger) {
+    if let Some(found) = moment.analysed.values.first() {
         ledger.review_cap = true;
         ledger.risk(
             Weight::Cap,
@@ -32,7 +27,7 @@ pub(super) fn apply(moment: &Moment<'_>, _: &Signals<'_>, ledger: &mut Ledger) {
                 found.source.describe()
             ),
         );
-    } else if let Some(found) = debated {
+    } else if let Some(found) = signals.debated {
         ledger.review_cap = true;
         ledger.risk(
             Weight::Cap,
