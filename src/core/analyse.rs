@@ -9,8 +9,8 @@ use super::lexicon::{
 use super::model::{Event, EventKind, SensitiveCategory};
 use super::sentiment;
 use super::text::{
-    FastMap, Form, Glued, Stream, StreamBuilder, TagSplit, algorithm_for, for_each_word, pattern,
-    split_hashtag_within,
+    FastMap, Form, Glued, Stream, StreamBuilder, TagSplit, algorithm_for, compact_chars,
+    for_each_word, pattern, split_hashtag_within,
 };
 
 /// Where in the event a piece of evidence was found.
@@ -764,10 +764,7 @@ fn compact_tags(event: &Event, meter: &mut Meter) -> Vec<String> {
         .take(MAX_COMPACT_TAGS)
         .map(|tag| {
             meter.add(tag.len() as u64);
-            tag.chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect::<String>()
+            compact_chars(tag).collect::<String>()
         })
         .filter(|tag| !tag.is_empty())
         .collect()

@@ -110,6 +110,14 @@ pub(crate) fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
     }
 }
 
+/// Letters and digits only, lower-cased: how a hashtag spells a phrase
+/// ("Spread the cheer!" and "#SpreadTheCheer" both read "spreadthecheer").
+pub(crate) fn compact_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+}
+
 /// Snowball algorithm for a BCP-47 tag; unknown or empty tags are English.
 pub(crate) fn algorithm_for(language: &str) -> Algorithm {
     let primary = language

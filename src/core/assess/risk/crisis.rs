@@ -21,6 +21,7 @@
 
 use super::super::super::analyse::Source;
 use super::super::super::model::{EventKind, ReasonCode};
+use super::super::super::text::compact_chars;
 use super::super::Moment;
 use super::super::ledger::{Ledger, Weight};
 use super::Signals;
@@ -69,11 +70,7 @@ pub(super) fn detect(moment: &Moment<'_>, campaign_tag: Option<&str>) -> Option<
 fn spells(tag: &str, phrase: &str) -> bool {
     let mut compact = [0u8; SLOGAN_MAX_BYTES];
     let mut len = 0;
-    for c in phrase
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-    {
+    for c in compact_chars(phrase) {
         let mut buf = [0u8; 4];
         let bytes = c.encode_utf8(&mut buf).as_bytes();
         let Some(slot) = compact.get_mut(len..len + bytes.len()) else {
