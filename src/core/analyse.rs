@@ -1172,7 +1172,7 @@ fn screen_author_and_posts(a: &mut AnalysedEvent, found: &mut Findings, meter: &
     meter.add(hits.len() as u64);
     let spans = benign_spans(&hits);
     for &(idx, k, n) in &hits {
-        let seg = samples.toks.get(k).map_or(0, |t| t.seg as usize);
+        let seg = samples.segment_of(k);
         found.record(
             a,
             idx,

@@ -524,6 +524,12 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
+    /// The segment (text, tag, post or label number) token `k` belongs to;
+    /// 0 past the end.
+    pub(crate) fn segment_of(&self, k: usize) -> usize {
+        self.toks.get(k).map_or(0, |t| t.seg as usize)
+    }
+
     /// Whether the pattern (already in stream form) occurs on word
     /// boundaries.
     pub fn contains_pattern(&self, pattern: &str) -> bool {

@@ -57,7 +57,7 @@ pub(super) fn collect(analysed: &AnalysedEvent, profile: &CompiledProfile) -> Hi
     let matcher = profile.matcher(analysed.form);
     let (first_tag, past_tags) = analysed.hashtag_segments;
     matcher.for_each(&analysed.main, |index, token| {
-        let segment = analysed.main.toks.get(token).map_or(0, |t| t.seg as usize);
+        let segment = analysed.main.segment_of(token);
         let source = if (first_tag..past_tags).contains(&segment) {
             Source::Hashtag
         } else {
@@ -68,21 +68,13 @@ pub(super) fn collect(analysed: &AnalysedEvent, profile: &CompiledProfile) -> Hi
         }
     });
     matcher.for_each(&analysed.samples, |index, token| {
-        let post = analysed
-            .samples
-            .toks
-            .get(token)
-            .map_or(0, |t| t.seg as usize);
+        let post = analysed.samples.segment_of(token);
         if let Some(term) = profile.terms.get(index) {
             hits.record(*term, Source::Sample(post), 1.0);
         }
     });
     matcher.for_each(&analysed.topics, |index, token| {
-        let label = analysed
-            .topics
-            .toks
-            .get(token)
-            .map_or(0, |t| t.seg as usize);
+        let label = analysed.topics.segment_of(token);
         let confidence = analysed
             .event
             .topics
