@@ -155,9 +155,13 @@ const NAMES: &[&str] = &[
 /// decides about an event, never which events the golden file holds.
 const FROZEN_LEXICON: &str = include_str!("../fixtures/golden-lexicon.txt");
 
+/// Its lines, split once.
+static FROZEN_TERMS: std::sync::LazyLock<Vec<&str>> =
+    std::sync::LazyLock::new(|| FROZEN_LEXICON.lines().collect());
+
 /// Up to `max` words or phrases; `dark` percent of them from the lexicons.
 fn phrase(r: &mut Lcg, max: usize, dark: u64) -> String {
-    let lex: Vec<&str> = FROZEN_LEXICON.lines().collect();
+    let lex = &*FROZEN_TERMS;
     let n = 1 + r.below(max);
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
