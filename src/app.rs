@@ -25,7 +25,7 @@ use crate::grpc::scoring::ScoringApi;
 use crate::guardrails::{Blackouts, DecisionWriter, EngagementIndex, decision_log, run_retention};
 use crate::metrics::Metrics;
 use crate::scoring::{Analyses, Scorer};
-use crate::store::{ProfileStore, SqliteStore, Store, StoreError};
+use crate::store::{Location, PgOptions, ProfileStore, Store, StoreError};
 
 /// Services whose health is reported individually (plus "" for the server).
 pub const SERVICE_NAMES: [&str; 3] = [
@@ -80,6 +80,8 @@ pub enum AppError {
 const DAY: Duration = Duration::from_secs(24 * 3600);
 const STREAM_WINDOW_BYTES: u32 = 256 * 1024;
 const CONNECTION_WINDOW_BYTES: u32 = 2 * 1024 * 1024;
+/// How often a replica on a shared store checks that the store answers.
+const STORE_PING_EVERY: Duration = Duration::from_secs(1);
 /// A peer that does not answer a keepalive ping within this is disconnected.
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -88,7 +90,7 @@ pub struct Application {
     addr: SocketAddr,
     metrics_listener: Option<TcpListener>,
     metrics_addr: Option<SocketAddr>,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     cache: Arc<ProfileCache>,
     scorer: Arc<Scorer>,
     /// Taken when the server starts (`Background::spawn`).
@@ -101,19 +103,25 @@ pub struct Application {
     tls: Option<Arc<rustls::ServerConfig>>,
     in_flight: InFlight,
     config: ServeConfig,
-    /// Held for the process's life: the data directory's advisory lock.
-    _lock: std::fs::File,
+    /// Held for the process's life: the data directory's advisory lock
+    /// (embedded store only; PostgreSQL is shared on purpose).
+    _lock: Option<std::fs::File>,
     engagement_retention: Duration,
     decision_retention: Duration,
 }
 
 impl Application {
     pub async fn build(config: ServeConfig) -> Result<Self, AppError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| AppError::DataDir {
-            path: config.data_dir.display().to_string(),
-            source,
-        })?;
-        let lock = lock_data_dir(&config.data_dir)?;
+        let lock = match config.store {
+            Some(_) => None,
+            None => {
+                std::fs::create_dir_all(&config.data_dir).map_err(|source| AppError::DataDir {
+                    path: config.data_dir.display().to_string(),
+                    source,
+                })?;
+                Some(lock_data_dir(&config.data_dir)?)
+            }
+        };
         let keys = KeySet::load(config.api_keys.as_deref(), config.admin_token.as_deref())?;
         if keys.is_empty() && !config.listen.ip().is_loopback() && !config.insecure_no_auth {
             return Err(AppError::OpenNonLoopback {
@@ -123,7 +131,7 @@ impl Application {
         let tls = tls_config(&config)?;
         // Parse the lexicons now, not on the first request.
         std::sync::LazyLock::force(&crate::core::lexicon::LEXICON);
-        let store = Arc::new(SqliteStore::open(&config.data_dir).await?);
+        let store = open_store(&config).await?;
         let profile_store: Arc<dyn ProfileStore> = store.clone();
         let full_store: Arc<dyn Store> = store.clone();
         let cache = Arc::new(ProfileCache::new(profile_store, config.cache_capacity));
@@ -234,6 +242,27 @@ impl Application {
         let store: Arc<dyn ProfileStore> = self.store.clone();
         let full_store: Arc<dyn Store> = self.store.clone();
         self.log_credentials();
+        let store_watch = self.store.changes().map(|feed| {
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let replica = crate::follow::Replica {
+                cache: self.cache.clone(),
+                blackouts: self.scorer.blackouts.clone(),
+                engagements: self.scorer.engagements.clone(),
+            };
+            let follower = tokio::spawn(crate::follow::follow(
+                feed,
+                replica,
+                self.config.store_resync_interval,
+                stopped.clone(),
+            ));
+            let watcher = tokio::spawn(crate::grpc::health::watch_store(
+                self.store.clone(),
+                health.clone(),
+                STORE_PING_EVERY,
+                stopped,
+            ));
+            (stop, follower, watcher)
+        });
         let profiles = ProfileService::new(store, self.cache.clone());
         let scoring = ScoringApi::new(
             self.scorer.clone(),
@@ -320,6 +349,14 @@ impl Application {
                 });
             }
             () = shutdown => {}
+        }
+        if let Some((stop, follower, watcher)) = store_watch {
+            // Before health turns NOT_SERVING for shutdown, so the watcher
+            // cannot turn it back.
+            let _ = stop.send(true);
+            watcher.abort();
+            let _ = watcher.await;
+            follower.abort();
         }
         if let Some(result) = early {
             background.finish().await;
@@ -426,6 +463,22 @@ impl Background {
         self.retention.abort();
         self.reload.abort();
     }
+}
+
+/// The embedded store in --data-dir, or PostgreSQL when --store says so.
+async fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, AppError> {
+    let location = match &config.store {
+        Some(url) => {
+            tracing::info!(store = %url.redacted(), "store: PostgreSQL (shared by replicas)");
+            Location::Postgres(PgOptions {
+                url: url.secret().to_string(),
+                max_connections: config.store_max_connections,
+                timeout: config.store_timeout,
+            })
+        }
+        None => Location::Embedded(&config.data_dir),
+    };
+    Ok(crate::store::open(location).await?)
 }
 
 /// Takes the data directory's advisory lock (released by the kernel when

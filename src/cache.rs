@@ -17,6 +17,8 @@ use crate::core::CompiledProfile;
 use crate::store::{ProfileStore, StoreError};
 
 const STRIPES: usize = 1024;
+/// Brand ids per version query when the cache is re-checked.
+const REVALIDATE_BATCH: usize = 1000;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CacheError {
@@ -101,6 +103,34 @@ impl ProfileCache {
         self.cache.invalidate_all();
     }
 
+    /// Drops the entries whose stored version moved (or whose brand is
+    /// gone), checked in batches against the store. Returns how many were
+    /// dropped. A store error leaves the rest of the cache as it is.
+    pub async fn revalidate(&self) -> Result<usize, StoreError> {
+        let cached: Vec<(String, i64)> = self
+            .cache
+            .iter()
+            .map(|(id, entry)| (id.as_str().to_string(), entry.profile.version()))
+            .collect();
+        let mut dropped = 0;
+        for chunk in cached.chunks(REVALIDATE_BATCH) {
+            let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
+            let stored: std::collections::HashMap<String, i64> = self
+                .store
+                .profile_versions(&ids)
+                .await?
+                .into_iter()
+                .collect();
+            for (id, version) in chunk {
+                if stored.get(id) != Some(version) {
+                    self.invalidate(id).await;
+                    dropped += 1;
+                }
+            }
+        }
+        Ok(dropped)
+    }
+
     pub fn entry_count(&self) -> u64 {
         self.cache.entry_count()
     }
@@ -137,6 +167,9 @@ mod tests {
             now: Timestamp,
         ) -> Result<Upserted, StoreError> {
             self.inner.upsert_profile(p, v, now).await
+        }
+        async fn profile_versions(&self, ids: &[String]) -> Result<Vec<(String, i64)>, StoreError> {
+            self.inner.profile_versions(ids).await
         }
         async fn get_profile(&self, id: &str) -> Result<Option<StoredProfile>, StoreError> {
             self.reads.fetch_add(1, Ordering::SeqCst);

@@ -152,6 +152,70 @@ pub struct ServeConfig {
     /// Address of the Prometheus metrics endpoint (plain HTTP); unset: off.
     #[arg(long, env = "KAIROS_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// A shared PostgreSQL store, `postgres://user[:password]@host:port/db`,
+    /// for several replicas. Unset: the embedded SQLite store in --data-dir.
+    #[arg(long, env = "KAIROS_STORE", hide_env_values = true, value_parser = StoreUrl::parse)]
+    pub store: Option<StoreUrl>,
+    /// Connections to PostgreSQL each replica may hold (one more of them
+    /// listens for the other replicas' changes).
+    #[arg(long, env = "KAIROS_STORE_MAX_CONNECTIONS", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub store_max_connections: u32,
+    /// How long a PostgreSQL call may wait for a connection (the whole call,
+    /// answer included, gets twice this); past it the call fails with
+    /// UNAVAILABLE.
+    #[arg(long, env = "KAIROS_STORE_TIMEOUT", default_value = "2s", value_parser = parse_duration)]
+    pub store_timeout: Duration,
+    /// With PostgreSQL: how often each replica re-checks what it holds (cached
+    /// profile versions, blackouts, engagement counts) against the store. It
+    /// bounds staleness when a change notification was missed.
+    #[arg(long, env = "KAIROS_STORE_RESYNC_INTERVAL", default_value = "30s", value_parser = parse_duration)]
+    pub store_resync_interval: Duration,
+}
+
+/// A `--store` URL. Its password never appears in logs or errors.
+#[derive(Clone)]
+pub struct StoreUrl(String);
+
+impl StoreUrl {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let t = text.trim();
+        if t.starts_with("postgres://") || t.starts_with("postgresql://") {
+            Ok(Self(t.to_string()))
+        } else {
+            Err(
+                "--store takes a PostgreSQL URL (postgres://user@host:port/db); leave it out \
+                 for the embedded store in --data-dir"
+                    .to_string(),
+            )
+        }
+    }
+
+    /// The URL with its password, for connecting only.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return self.0.clone();
+        };
+        match rest.split_once('@') {
+            Some((user, host)) => {
+                let name = user.split_once(':').map_or(user, |(name, _)| name);
+                let masked = if user.contains(':') { ":***" } else { "" };
+                format!("{scheme}://{name}{masked}@{host}")
+            }
+            None => self.0.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
 }
 
 impl ServeConfig {
@@ -184,6 +248,10 @@ impl ServeConfig {
             handshake_timeout: Duration::from_secs(10),
             keepalive: Duration::from_secs(60),
             max_header_list_bytes: 16 * 1024,
+            store: None,
+            store_max_connections: 16,
+            store_timeout: Duration::from_secs(2),
+            store_resync_interval: Duration::from_secs(30),
         }
     }
 

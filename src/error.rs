@@ -38,6 +38,10 @@ pub enum Error {
     DeadlineExceeded,
     #[error("request message is larger than the limit of {limit} bytes (--max-request-bytes)")]
     MessageTooLarge { limit: usize },
+    /// The store cannot be reached; nothing was written, and a retry may
+    /// succeed once it is back.
+    #[error("the store is unreachable ({detail}); nothing was written, retry later")]
+    Unavailable { detail: String },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -66,6 +70,15 @@ impl From<StoreError> for Error {
                 reason: "ALREADY_EXISTS",
                 message: e.to_string(),
             },
+            other if other.is_unavailable() => {
+                tracing::warn!(error = %chain(&other), "store unreachable");
+                Error::Unavailable {
+                    detail: match other {
+                        StoreError::TimedOut(_) => other.to_string(),
+                        _ => "connection failed".to_string(),
+                    },
+                }
+            }
             other => Error::Internal(Box::new(other)),
         }
     }
@@ -77,6 +90,10 @@ impl From<CacheError> for Error {
             CacheError::NotFound(id) => Error::brand_not_found(&id),
             CacheError::Store(inner) => match Arc::try_unwrap(inner) {
                 Ok(store) => store.into(),
+                // Several callers waited on one failed load.
+                Err(shared) if shared.is_unavailable() => Error::Unavailable {
+                    detail: "connection failed".to_string(),
+                },
                 Err(shared) => Error::Internal(Box::new(shared)),
             },
         }

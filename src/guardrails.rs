@@ -62,6 +62,13 @@ impl Blackouts {
         Ok(())
     }
 
+    /// Reloads the snapshot after another replica changed blackouts. On
+    /// failure the last known snapshot stays in force.
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let _w = self.writes.lock().await;
+        self.refresh().await
+    }
+
     /// Stores a blackout; it applies to every request that starts after
     /// this returns.
     pub async fn create(&self, b: &Blackout) -> Result<(), StoreError> {
@@ -129,15 +136,26 @@ pub fn day_bounds(now: Timestamp, tz: &TimeZone) -> (Timestamp, Timestamp) {
     (start, end)
 }
 
+/// One brand's loaded log. `stale` marks that another replica recorded an
+/// engagement since it was loaded: it is reloaded on next use, and served
+/// as it is only while the store cannot be read.
+struct Slot {
+    log: RwLock<BrandLog>,
+    stale: std::sync::atomic::AtomicBool,
+}
+
 /// Engagement counts for frequency caps, loaded per brand on first use and
-/// kept current by `record`.
+/// kept current by `record` (and, with replicas, by `mark_stale`).
 pub struct EngagementIndex {
     store: Arc<dyn Store>,
     retention: Duration,
-    brands: RwLock<HashMap<String, Arc<RwLock<BrandLog>>>>,
+    brands: RwLock<HashMap<String, Arc<Slot>>>,
     /// Serialises loads with records, so a record landing while a brand is
     /// being loaded is neither lost nor counted twice.
     loading: Mutex<()>,
+    /// Bumped by `mark_stale`, so a load that raced a change is marked
+    /// stale rather than trusted.
+    changes: std::sync::atomic::AtomicU64,
 }
 
 impl EngagementIndex {
@@ -147,51 +165,89 @@ impl EngagementIndex {
             retention,
             brands: RwLock::new(HashMap::new()),
             loading: Mutex::new(()),
+            changes: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
-    fn cached(&self, brand_id: &str) -> Option<Arc<RwLock<BrandLog>>> {
+    fn cached(&self, brand_id: &str) -> Option<Arc<Slot>> {
         let map = self.brands.read().unwrap_or_else(|p| p.into_inner());
         map.get(brand_id).cloned()
     }
 
-    async fn ensure_loaded(
-        &self,
-        brand_id: &str,
-        now: Timestamp,
-    ) -> Result<Arc<RwLock<BrandLog>>, StoreError> {
-        if let Some(log) = self.cached(brand_id) {
-            return Ok(log);
+    fn fresh(&self, brand_id: &str) -> Option<Arc<Slot>> {
+        self.cached(brand_id)
+            .filter(|s| !s.stale.load(std::sync::atomic::Ordering::Acquire))
+    }
+
+    async fn ensure_loaded(&self, brand_id: &str, now: Timestamp) -> Result<Arc<Slot>, StoreError> {
+        if let Some(slot) = self.fresh(brand_id) {
+            return Ok(slot);
         }
         let _l = self.loading.lock().await;
-        if let Some(log) = self.cached(brand_id) {
-            return Ok(log);
+        if let Some(slot) = self.fresh(brand_id) {
+            return Ok(slot);
         }
         let since = now
             .checked_sub(
                 jiff::SignedDuration::try_from(self.retention).unwrap_or(jiff::SignedDuration::MAX),
             )
             .unwrap_or(Timestamp::MIN);
+        let seen = self.changes.load(std::sync::atomic::Ordering::Acquire);
+        let loaded = match self.store.brand_engagements(brand_id, since).await {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                // The last known counts beat failing the score while the
+                // store is away; caps catch up once it is back.
+                if let Some(stale) = self.cached(brand_id) {
+                    tracing::debug!(error = %e, brand_id, "engagement counts from before the store became unreachable");
+                    return Ok(stale);
+                }
+                return Err(e);
+            }
+        };
         let mut log = BrandLog::default();
-        for e in self.store.brand_engagements(brand_id, since).await? {
-            log.add(&e);
+        for e in &loaded {
+            log.add(e);
         }
-        let log = Arc::new(RwLock::new(log));
+        let raced = self.changes.load(std::sync::atomic::Ordering::Acquire) != seen;
+        let slot = Arc::new(Slot {
+            log: RwLock::new(log),
+            stale: std::sync::atomic::AtomicBool::new(raced),
+        });
         self.brands
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(brand_id.to_string(), log.clone());
-        Ok(log)
+            .insert(brand_id.to_string(), slot.clone());
+        Ok(slot)
     }
 
     /// Stores an engagement and counts it from the next request on.
     pub async fn record(&self, e: &Engagement) -> Result<(), StoreError> {
         let _l = self.loading.lock().await;
         self.store.insert_engagement(e).await?;
-        if let Some(log) = self.cached(&e.brand_id) {
-            log.write().unwrap_or_else(|p| p.into_inner()).add(e);
+        if let Some(slot) = self.cached(&e.brand_id) {
+            slot.log.write().unwrap_or_else(|p| p.into_inner()).add(e);
         }
         Ok(())
+    }
+
+    /// Another replica recorded an engagement for `brand_id`.
+    pub fn mark_stale(&self, brand_id: &str) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        if let Some(slot) = self.cached(brand_id) {
+            slot.stale.store(true, std::sync::atomic::Ordering::Release);
+        }
+    }
+
+    /// Changes may have been missed: every loaded brand is re-read on next use.
+    pub fn mark_all_stale(&self) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let map = self.brands.read().unwrap_or_else(|p| p.into_inner());
+        for slot in map.values() {
+            slot.stale.store(true, std::sync::atomic::Ordering::Release);
+        }
     }
 
     /// Counts per CONTRACT.md: author and conversation over the calendar day
@@ -204,8 +260,8 @@ impl EngagementIndex {
         now: Timestamp,
         tz: &TimeZone,
     ) -> Result<EngagementCounts, StoreError> {
-        let log = self.ensure_loaded(brand_id, now).await?;
-        let log = log.read().unwrap_or_else(|p| p.into_inner());
+        let slot = self.ensure_loaded(brand_id, now).await?;
+        let log = slot.log.read().unwrap_or_else(|p| p.into_inner());
         let (day_start, day_end) = day_bounds(now, tz);
         let hour_ago = now
             .checked_sub(jiff::SignedDuration::from_secs(3600))
@@ -306,31 +362,80 @@ impl DecisionWriter {
                     if n == 0 {
                         break;
                     }
-                    self.flush(&mut buf).await;
+                    self.flush(&mut buf, &mut stop).await;
                 }
-                _ = stop.changed() => {
-                    self.rx.close();
-                    while self.rx.recv_many(&mut buf, self.batch).await > 0 {
-                        self.flush(&mut buf).await;
+                _ = stop.changed() => break,
+            }
+        }
+        // Stopping: one attempt per batch; once the store fails, the rest
+        // is counted as lost rather than holding the shutdown.
+        self.rx.close();
+        let mut store_failed = false;
+        while self.rx.recv_many(&mut buf, self.batch).await > 0 {
+            if store_failed || !self.write(&buf).await {
+                store_failed = true;
+                self.lost(buf.len());
+            }
+            buf.clear();
+        }
+    }
+
+    /// Writes one batch. While the store is unreachable the batch is held
+    /// and retried, so new records wait in the bounded queue (and are
+    /// dropped and counted once it is full) until the store is back.
+    async fn flush(
+        &self,
+        buf: &mut Vec<DecisionRecord>,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut delay = WRITE_RETRY_FIRST;
+        loop {
+            match self.store.append_decisions(buf).await {
+                Ok(()) => {
+                    Metrics::inc(&self.metrics.decision_log_batches);
+                    break;
+                }
+                Err(e) if e.is_unavailable() && !*stop.borrow() => {
+                    tracing::warn!(error = %crate::error::chain(&e), held = buf.len(), "decision log waits for the store");
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        _ = stop.changed() => {}
                     }
+                    delay = (delay * 2).min(WRITE_RETRY_MAX);
+                }
+                Err(e) => {
+                    tracing::error!(error = %crate::error::chain(&e), lost = buf.len(), "decision log write failed");
+                    self.lost(buf.len());
                     break;
                 }
             }
         }
-    }
-
-    async fn flush(&self, buf: &mut Vec<DecisionRecord>) {
-        if let Err(e) = self.store.append_decisions(buf).await {
-            self.metrics
-                .decisions_write_failed
-                .fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            tracing::error!(error = %e, lost = buf.len(), "decision log write failed");
-        } else {
-            Metrics::inc(&self.metrics.decision_log_batches);
-        }
         buf.clear();
     }
+
+    async fn write(&self, buf: &[DecisionRecord]) -> bool {
+        match self.store.append_decisions(buf).await {
+            Ok(()) => {
+                Metrics::inc(&self.metrics.decision_log_batches);
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %crate::error::chain(&e), lost = buf.len(), "decision log write failed");
+                false
+            }
+        }
+    }
+
+    fn lost(&self, n: usize) {
+        self.metrics
+            .decisions_write_failed
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
 }
+
+/// First and longest wait between attempts to write a held batch.
+const WRITE_RETRY_FIRST: Duration = Duration::from_millis(100);
+const WRITE_RETRY_MAX: Duration = Duration::from_secs(2);
 
 // ----- retention ----------------------------------------------------------------
 

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod core;
 pub mod error;
+pub mod follow;
 pub mod grpc;
 pub mod guardrails;
 pub mod ids;

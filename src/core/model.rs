@@ -436,10 +436,11 @@ pub struct Blackout {
 
 impl Blackout {
     /// Whether the blackout is in force at `now` (`ends_at` exclusive).
-    /// Without `starts_at` it applies from its creation: a replay of a
-    /// moment before the blackout existed is judged as it was then.
+    /// Without `starts_at` it has no lower bound: a crisis switch pauses
+    /// every request scored after it is created, whatever that request's
+    /// `now` (a caller whose clock or queue lags behind must not slip past it).
     pub fn is_active_at(&self, now: Timestamp) -> bool {
-        self.starts_at.unwrap_or(self.created_at) <= now && self.ends_at.is_none_or(|e| now < e)
+        self.starts_at.is_none_or(|s| s <= now) && self.ends_at.is_none_or(|e| now < e)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod convert;
 pub mod envelope;
 pub mod guardrails;
+pub mod health;
 pub mod profiles;
 pub mod scoring;
 pub mod status;

@@ -119,6 +119,11 @@ impl From<Error> for Status {
                     .build();
                 Status::with_error_details(Code::ResourceExhausted, e.to_string(), d)
             }
+            Error::Unavailable { .. } => {
+                let mut d = ErrorInfoBuilder::new("STORE_UNAVAILABLE").build();
+                d.set_retry_info(Some(STORE_RETRY_AFTER));
+                Status::with_error_details(Code::Unavailable, e.to_string(), d)
+            }
             Error::Internal(source) => {
                 // The caller gets an opaque message; the log gets the chain.
                 let chain = crate::error::chain(source.as_ref());
@@ -128,6 +133,10 @@ impl From<Error> for Status {
         }
     }
 }
+
+/// What an UNAVAILABLE answer suggests as a wait before retrying: about
+/// how often a replica checks whether the store is back.
+const STORE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `google.rpc.ErrorInfo` in this service's domain.
 struct ErrorInfoBuilder {

@@ -1,6 +1,11 @@
 //! Durable storage behind a trait. The store is the source of truth; the
 //! cache only ever holds copies of what it returned.
+//!
+//! Two backends: the embedded SQLite file (one process) and PostgreSQL
+//! (several replicas, which learn of each other's writes through a
+//! [`ChangeFeed`]).
 
+mod postgres;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -10,6 +15,7 @@ use crate::core::model::{
     Blackout, BrandProfile, Decision, DecisionRecord, Engagement, StoredProfile,
 };
 
+pub use postgres::{PgOptions, PgStore};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,9 +37,52 @@ pub enum StoreError {
         source: serde_json::Error,
     },
     #[error("database error")]
-    Database(#[from] sqlx::Error),
-    #[error("database schema version {found} is newer than this build supports ({supported})")]
+    Database(#[source] sqlx::Error),
+    /// The store cannot be reached (refused, dropped, timed out, shutting
+    /// down): the call may succeed later, and nothing was written.
+    #[error("the store is unreachable")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("the store did not answer within {0:?} (--store-timeout)")]
+    TimedOut(std::time::Duration),
+    #[error(
+        "database schema version {found} is newer than this build supports ({supported}); \
+         run a newer kairos against it"
+    )]
     SchemaTooNew { found: i64, supported: i64 },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unreachable(&e) {
+            StoreError::Unavailable(e)
+        } else {
+            StoreError::Database(e)
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether the call may succeed if retried once the store is back.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::TimedOut(_))
+    }
+}
+
+/// Connection-level failures, as opposed to a statement the database
+/// refused. SQLSTATE class 08 is "connection exception"; 57P01..57P03 are
+/// an administrator or crash shutdown and "cannot connect now" (starting).
+fn is_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
 }
 
 /// The result of an upsert: the stored profile and whether it was new.
@@ -71,6 +120,13 @@ pub trait ProfileStore: Send + Sync + 'static {
     }
 
     async fn get_profile(&self, brand_id: &str) -> Result<Option<StoredProfile>, StoreError>;
+
+    /// The stored versions of those of `brand_ids` that exist, in one query
+    /// (a replica re-checks its cached profiles with it).
+    async fn profile_versions(
+        &self,
+        brand_ids: &[String],
+    ) -> Result<Vec<(String, i64)>, StoreError>;
 
     /// Profiles ordered by `brand_id`, strictly after `after`, at most `limit`.
     async fn list_profiles(
@@ -136,6 +192,75 @@ pub trait DecisionStore: Send + Sync + 'static {
     async fn purge_decisions(&self, before: Timestamp) -> Result<u64, StoreError>;
 }
 
+/// What a store is, beyond what it holds: reachable or not, shared or not.
+#[async_trait]
+pub trait Lifecycle: Send + Sync + 'static {
+    /// One cheap round trip; an error when the store cannot take writes.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Other processes' writes, when several processes share the store;
+    /// None when this process is its only writer.
+    fn changes(&self) -> Option<Box<dyn ChangeFeed>>;
+    async fn close(&self);
+}
+
 /// Everything the server persists.
-pub trait Store: ProfileStore + BlackoutStore + EngagementStore + DecisionStore {}
-impl<T: ProfileStore + BlackoutStore + EngagementStore + DecisionStore> Store for T {}
+pub trait Store:
+    ProfileStore + BlackoutStore + EngagementStore + DecisionStore + Lifecycle
+{
+}
+impl<T: ProfileStore + BlackoutStore + EngagementStore + DecisionStore + Lifecycle> Store for T {}
+
+/// A write some process committed, named by what a replica keeps of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A profile was written or deleted.
+    Profile(String),
+    /// Some blackout was created or deleted.
+    Blackouts,
+    /// An engagement was recorded for this brand.
+    Engagement(String),
+}
+
+/// What a change feed saw next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Feed {
+    Change(Change),
+    /// The feed (re)connected: changes made while it was away were not
+    /// seen, so whatever was kept must be checked again.
+    Resumed,
+    /// The feed lost its connection and could not reconnect yet.
+    Lost,
+}
+
+/// The stream of other processes' writes.
+#[async_trait]
+pub trait ChangeFeed: Send + 'static {
+    /// Waits for the next item; after `Lost`, the next call retries.
+    async fn next(&mut self) -> Feed;
+}
+
+/// A decision's name in the `decision` column.
+fn decision_name(d: Decision) -> &'static str {
+    match d {
+        Decision::Engage => "engage",
+        Decision::Review => "review",
+        Decision::Listen => "listen",
+        Decision::Decline => "decline",
+    }
+}
+
+/// Where `--store` (or its absence) says the data lives.
+pub enum Location<'a> {
+    /// The embedded SQLite file in this directory.
+    Embedded(&'a std::path::Path),
+    /// A PostgreSQL database shared by replicas.
+    Postgres(PgOptions),
+}
+
+/// Opens (and migrates) the store.
+pub async fn open(location: Location<'_>) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    Ok(match location {
+        Location::Embedded(dir) => std::sync::Arc::new(SqliteStore::open(dir).await?),
+        Location::Postgres(options) => std::sync::Arc::new(PgStore::open(options).await?),
+    })
+}

@@ -19,8 +19,8 @@ use sqlx::sqlite::{
 };
 
 use super::{
-    BlackoutStore, DecisionQuery, DecisionStore, EngagementStore, ProfileStore, StoreError,
-    Upserted,
+    BlackoutStore, ChangeFeed, DecisionQuery, DecisionStore, EngagementStore, Lifecycle,
+    ProfileStore, StoreError, Upserted,
 };
 use crate::core::model::{Blackout, BrandProfile, DecisionRecord, Engagement, StoredProfile};
 
@@ -115,8 +115,21 @@ impl SqliteStore {
             .await?;
         Ok(())
     }
+}
 
-    pub async fn close(&self) {
+#[async_trait]
+impl Lifecycle for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The data directory's lock makes this process the file's only writer.
+    fn changes(&self) -> Option<Box<dyn ChangeFeed>> {
+        None
+    }
+
+    async fn close(&self) {
         self.pool.close().await;
     }
 }
@@ -151,16 +164,6 @@ fn from_json<T: serde::de::DeserializeOwned>(
         key: row.try_get::<String, _>(key_column).unwrap_or_default(),
         source,
     })
-}
-
-fn decision_name(d: crate::core::model::Decision) -> &'static str {
-    use crate::core::model::Decision as D;
-    match d {
-        D::Engage => "engage",
-        D::Review => "review",
-        D::Listen => "listen",
-        D::Decline => "decline",
-    }
 }
 
 fn decode_row(row: &SqliteRow) -> Result<StoredProfile, StoreError> {
@@ -293,6 +296,26 @@ impl ProfileStore for SqliteStore {
         row.as_ref().map(decode_row).transpose()
     }
 
+    async fn profile_versions(
+        &self,
+        brand_ids: &[String],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        // One process owns the file, so nothing else changes it: this only
+        // serves callers of the trait, one indexed lookup per id.
+        let mut out = Vec::with_capacity(brand_ids.len());
+        for id in brand_ids {
+            let version: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM brand_profiles WHERE brand_id = ?1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if let Some(v) = version {
+                out.push((id.clone(), v));
+            }
+        }
+        Ok(out)
+    }
+
     async fn list_profiles(
         &self,
         after: Option<&str>,
@@ -410,7 +433,7 @@ impl DecisionStore for SqliteStore {
             )
             .bind(&r.decision_id)
             .bind(&r.assessment.brand_id)
-            .bind(decision_name(r.assessment.decision))
+            .bind(super::decision_name(r.assessment.decision))
             .bind(to_micros(r.assessment.assessed_at))
             .bind(to_micros(r.decided_at))
             .bind(to_json(&r.decision_id, r)?)
@@ -440,7 +463,7 @@ impl DecisionStore for SqliteStore {
         .bind(q.brand_id.as_deref().unwrap_or(""))
         .bind(q.since.map_or(i64::MIN, to_micros))
         .bind(q.until.map_or(i64::MAX, to_micros))
-        .bind(q.decision.map_or("", decision_name))
+        .bind(q.decision.map_or("", super::decision_name))
         .bind(before_at)
         .bind(before_id)
         .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))

@@ -145,15 +145,19 @@ async fn blackouts_apply_only_inside_their_window_and_scope() {
         assert!(!codes(&a).contains(&ReasonCode::BlackoutActive), "{now}");
     }
 
-    // Without starts_at, a blackout applies from its creation (today), not
-    // to a replay of the past.
+    // Without starts_at, the switch pauses every request from its creation
+    // on, even one whose `now` lags behind (a replay, a late queue).
     let mut since_creation = blackout(pb::BlackoutScope::Brand);
     since_creation.brand_id = "other".into();
-    create(&mut app, since_creation).await;
-    let replay = score(&mut app, ev(), "other", "2026-02-03T20:05:00Z").await;
-    assert!(!codes(&replay).contains(&ReasonCode::BlackoutActive));
+    let switch = create(&mut app, since_creation).await;
+    let lagging = score(&mut app, ev(), "other", "2026-02-03T20:05:00Z").await;
+    assert!(codes(&lagging).contains(&ReasonCode::BlackoutActive));
     let live = score(&mut app, ev(), "other", &jiff::Timestamp::now().to_string()).await;
     assert!(codes(&live).contains(&ReasonCode::BlackoutActive));
+    app.guardrails
+        .delete_blackout(pb::DeleteBlackoutRequest { id: switch.id })
+        .await
+        .unwrap();
 
     // TOPIC: terms in the event's text.
     let mut topic = blackout(pb::BlackoutScope::Topic);
