@@ -91,15 +91,18 @@ const SCHEMA: &[&str] = &[
        END IF;
        RETURN NULL;
      END $$",
-    "CREATE OR REPLACE TRIGGER brand_profiles_changed
+    "DROP TRIGGER IF EXISTS brand_profiles_changed ON brand_profiles",
+    "CREATE TRIGGER brand_profiles_changed
        AFTER INSERT OR UPDATE OR DELETE ON brand_profiles
        FOR EACH ROW EXECUTE FUNCTION kairos_notify_change()",
-    "CREATE OR REPLACE TRIGGER blackouts_changed
+    "DROP TRIGGER IF EXISTS blackouts_changed ON blackouts",
+    "CREATE TRIGGER blackouts_changed
        AFTER INSERT OR DELETE ON blackouts
        FOR EACH ROW EXECUTE FUNCTION kairos_notify_change()",
     // Retention's deletes are not announced: they only remove engagements
     // older than any cap window.
-    "CREATE OR REPLACE TRIGGER engagements_changed
+    "DROP TRIGGER IF EXISTS engagements_changed ON engagements",
+    "CREATE TRIGGER engagements_changed
        AFTER INSERT ON engagements
        FOR EACH ROW EXECUTE FUNCTION kairos_notify_change()",
 ];

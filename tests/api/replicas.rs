@@ -304,6 +304,7 @@ async fn with_postgres_down_scoring_continues_writes_fail_fast_and_both_recover_
     let pg = PgCluster::start();
     let mut r = two_replicas(&pg, |_| {}).await;
     r.a.upsert(cookie_brand("crumbly"), None).await.unwrap();
+    r.a.upsert(cookie_brand("uncached"), None).await.unwrap();
     let cached = score_at(&mut r.b, moment().0, "crumbly", NOW).await;
     assert_eq!(cached.profile_version, 1);
 
@@ -324,6 +325,19 @@ async fn with_postgres_down_scoring_continues_writes_fail_fast_and_both_recover_
             .assessment
             .unwrap();
     let logged_id = scored.decision_id.clone();
+    // A brand B never loaded cannot be scored: UNAVAILABLE, not INTERNAL.
+    let unknown = r
+        .b
+        .scoring
+        .score(pb::ScoreRequest {
+            event: Some(moment().0),
+            brand_id: "uncached".into(),
+            now: Some(ts(NOW)),
+            ..Default::default()
+        })
+        .await
+        .expect_err("an uncached brand needs the store");
+    assert_eq!(unknown.code(), Code::Unavailable, "{unknown:?}");
     // Writes fail fast, with UNAVAILABLE.
     let start = Instant::now();
     let err =
