@@ -105,8 +105,12 @@ pub fn chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
     let mut cur = e.source();
     while let Some(s) = cur {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
+        // Some errors already print their source (sqlx's Io does).
+        let text = s.to_string();
+        if !msg.ends_with(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
         cur = s.source();
     }
     msg

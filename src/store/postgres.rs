@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use sqlx::Row;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Connection, Row};
 
 use super::{
     BlackoutStore, Change, ChangeFeed, DecisionQuery, DecisionStore, EngagementStore, Feed,
@@ -140,6 +140,12 @@ impl PgStore {
     /// only when the database answers now, and recovers by itself later.
     pub async fn open(options: PgOptions) -> Result<Self, StoreError> {
         let connect = PgConnectOptions::from_str(&options.url)?.application_name("kairos");
+        // One direct connection first: it names the cause (refused, bad
+        // password, no such database) where the pool would only time out.
+        let first = tokio::time::timeout(options.timeout, PgConnection::connect_with(&connect))
+            .await
+            .map_err(|_| StoreError::TimedOut(options.timeout))??;
+        let _ = first.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.timeout)

@@ -326,17 +326,16 @@ async fn with_postgres_down_scoring_continues_writes_fail_fast_and_both_recover_
             .unwrap();
     let logged_id = scored.decision_id.clone();
     // A brand B never loaded cannot be scored: UNAVAILABLE, not INTERNAL.
-    let unknown = r
-        .b
-        .scoring
-        .score(pb::ScoreRequest {
-            event: Some(moment().0),
-            brand_id: "uncached".into(),
-            now: Some(ts(NOW)),
-            ..Default::default()
-        })
-        .await
-        .expect_err("an uncached brand needs the store");
+    let unknown =
+        r.b.scoring
+            .score(pb::ScoreRequest {
+                event: Some(moment().0),
+                brand_id: "uncached".into(),
+                now: Some(ts(NOW)),
+                ..Default::default()
+            })
+            .await
+            .expect_err("an uncached brand needs the store");
     assert_eq!(unknown.code(), Code::Unavailable, "{unknown:?}");
     // Writes fail fast, with UNAVAILABLE.
     let start = Instant::now();
@@ -426,6 +425,15 @@ async fn replicas_starting_together_on_an_empty_database_migrate_it_once() {
         Err(e) => kairos::error::chain(&e),
     };
     assert!(err.contains("schema version 99 is newer"), "{err}");
+    // A database that does not exist is named, not reported as a timeout.
+    let mut config = replica_config(&pg, &dir);
+    let server = pg.url().rsplit_once('/').unwrap().0.to_string();
+    config.store = Some(StoreUrl::parse(&format!("{server}/nope")).unwrap());
+    let err = match kairos::app::Application::build(config).await {
+        Ok(_) => panic!("no such database"),
+        Err(e) => kairos::error::chain(&e),
+    };
+    assert!(err.contains("database \"nope\" does not exist"), "{err}");
 }
 
 async fn futures_join<F: std::future::Future<Output = TestApp> + Send + 'static>(
