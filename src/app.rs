@@ -360,7 +360,7 @@ impl Application {
         }
         if let Some(result) = early {
             background.finish().await;
-            self.store.close().await;
+            close_store(&*self.store).await;
             return result;
         }
 
@@ -381,7 +381,7 @@ impl Application {
         }
         // Every RPC is done: flush what the decision log accepted.
         background.finish().await;
-        self.store.close().await;
+        close_store(&*self.store).await;
         tracing::info!("stopped");
         Ok(())
     }
@@ -462,6 +462,20 @@ impl Background {
         }
         self.retention.abort();
         self.reload.abort();
+    }
+}
+
+/// How long closing the store may take at shutdown. Closing waits for
+/// connections in use to come back, and a PostgreSQL gone silent (a
+/// partition, not a refusal) would otherwise hold the exit until TCP gives up.
+const STORE_CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+async fn close_store(store: &dyn Store) {
+    if tokio::time::timeout(STORE_CLOSE_GRACE, store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the store did not close in time; exiting anyway");
     }
 }
 

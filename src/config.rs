@@ -196,19 +196,35 @@ impl StoreUrl {
         &self.0
     }
 
-    /// The URL with any password replaced by `***`.
+    /// The URL with any password (in the user part or a `password=`
+    /// parameter) replaced by `***`.
     pub fn redacted(&self) -> String {
         let Some((scheme, rest)) = self.0.split_once("://") else {
-            return self.0.clone();
+            return "***".to_string();
         };
-        match rest.split_once('@') {
+        // The user part ends at the last '@' (a password may contain '@').
+        let (user, host) = match rest.rsplit_once('@') {
             Some((user, host)) => {
                 let name = user.split_once(':').map_or(user, |(name, _)| name);
                 let masked = if user.contains(':') { ":***" } else { "" };
-                format!("{scheme}://{name}{masked}@{host}")
+                (format!("{name}{masked}@"), host)
             }
-            None => self.0.clone(),
-        }
+            None => (String::new(), rest),
+        };
+        let host = match host.split_once('?') {
+            Some((path, query)) => {
+                let params: Vec<String> = query
+                    .split('&')
+                    .map(|kv| match kv.split_once('=') {
+                        Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                        _ => kv.to_string(),
+                    })
+                    .collect();
+                format!("{path}?{}", params.join("&"))
+            }
+            None => host.to_string(),
+        };
+        format!("{scheme}://{user}{host}")
     }
 }
 

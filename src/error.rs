@@ -38,9 +38,8 @@ pub enum Error {
     DeadlineExceeded,
     #[error("request message is larger than the limit of {limit} bytes (--max-request-bytes)")]
     MessageTooLarge { limit: usize },
-    /// The store cannot be reached; nothing was written, and a retry may
-    /// succeed once it is back.
-    #[error("the store is unreachable ({detail}); nothing was written, retry later")]
+    /// The store cannot be reached; a retry may succeed once it is back.
+    #[error("the store is unreachable ({detail}); the write was not acknowledged, retry later")]
     Unavailable { detail: String },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -74,8 +73,8 @@ impl From<StoreError> for Error {
                 tracing::warn!(error = %chain(&other), "store unreachable");
                 Error::Unavailable {
                     detail: match other {
-                        StoreError::TimedOut(_) => other.to_string(),
-                        _ => "connection failed".to_string(),
+                        StoreError::Unavailable(_) => "connection failed".to_string(),
+                        _ => other.to_string(),
                     },
                 }
             }

@@ -10,8 +10,9 @@
 //! A notification can be missed: the feed's connection drops, or the store
 //! restarts. Then the feed reports `Resumed` once it is back, and the
 //! replica re-checks everything it holds against the store. The same
-//! re-check runs every `--store-resync-interval` as a safety net, which is
-//! the staleness bound when a change went unannounced.
+//! re-check runs every `--store-resync-interval` while the feed is
+//! connected, as a safety net: that is the staleness bound when a change
+//! went unannounced.
 //!
 //! The re-check never throws away what it cannot replace: with the store
 //! unreachable, cached profiles, the last blackout snapshot and the last
@@ -103,7 +104,9 @@ pub async fn follow(
                 }
                 None => break,
             },
-            _ = tick.tick() => replica.resync().await,
+            // While the feed is lost the store is most likely down: what is
+            // held stays as it is, and is re-checked once the feed resumes.
+            _ = tick.tick() => if connected { replica.resync().await },
             _ = stop.changed() => break,
         }
     }

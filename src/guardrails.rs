@@ -144,6 +144,14 @@ struct Slot {
     stale: std::sync::atomic::AtomicBool,
 }
 
+/// Stripes of the per-brand change counters (a change to one brand rarely
+/// disturbs a load of another).
+const CHANGE_STRIPES: usize = 256;
+/// After the store failed to load a brand's engagements, loads are not
+/// retried for this long: requests use the counts held, or fail at once,
+/// instead of each waiting on an unreachable store.
+const LOAD_RETRY_AFTER: Duration = Duration::from_secs(5);
+
 /// Engagement counts for frequency caps, loaded per brand on first use and
 /// kept current by `record` (and, with replicas, by `mark_stale`).
 pub struct EngagementIndex {
@@ -153,9 +161,12 @@ pub struct EngagementIndex {
     /// Serialises loads with records, so a record landing while a brand is
     /// being loaded is neither lost nor counted twice.
     loading: Mutex<()>,
-    /// Bumped by `mark_stale`, so a load that raced a change is marked
-    /// stale rather than trusted.
-    changes: std::sync::atomic::AtomicU64,
+    /// Bumped by `mark_stale` for the brand's stripe, so a load that raced
+    /// a change is marked stale rather than trusted.
+    changes: Box<[std::sync::atomic::AtomicU64]>,
+    hasher: std::hash::RandomState,
+    /// When a load last failed on the store.
+    failed_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl EngagementIndex {
@@ -165,8 +176,18 @@ impl EngagementIndex {
             retention,
             brands: RwLock::new(HashMap::new()),
             loading: Mutex::new(()),
-            changes: std::sync::atomic::AtomicU64::new(0),
+            changes: (0..CHANGE_STRIPES)
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
+            hasher: std::hash::RandomState::new(),
+            failed_at: std::sync::Mutex::new(None),
         }
+    }
+
+    fn stripe(&self, brand_id: &str) -> &std::sync::atomic::AtomicU64 {
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(brand_id) as usize;
+        &self.changes[h % CHANGE_STRIPES]
     }
 
     fn cached(&self, brand_id: &str) -> Option<Arc<Slot>> {
@@ -179,45 +200,65 @@ impl EngagementIndex {
             .filter(|s| !s.stale.load(std::sync::atomic::Ordering::Acquire))
     }
 
+    fn store_failing(&self) -> bool {
+        let failed_at = self.failed_at.lock().unwrap_or_else(|p| p.into_inner());
+        failed_at.is_some_and(|t| t.elapsed() < LOAD_RETRY_AFTER)
+    }
+
+    /// The counts held for a brand while the store cannot be read: the last
+    /// known ones beat failing the score, and caps catch up once it is back.
+    fn held_while_failing(&self, brand_id: &str) -> Result<Arc<Slot>, StoreError> {
+        self.cached(brand_id).ok_or(StoreError::Backoff)
+    }
+
     async fn ensure_loaded(&self, brand_id: &str, now: Timestamp) -> Result<Arc<Slot>, StoreError> {
         if let Some(slot) = self.fresh(brand_id) {
             return Ok(slot);
         }
+        if self.store_failing() {
+            return self.held_while_failing(brand_id);
+        }
         let _l = self.loading.lock().await;
         if let Some(slot) = self.fresh(brand_id) {
             return Ok(slot);
+        }
+        if self.store_failing() {
+            return self.held_while_failing(brand_id);
         }
         let since = now
             .checked_sub(
                 jiff::SignedDuration::try_from(self.retention).unwrap_or(jiff::SignedDuration::MAX),
             )
             .unwrap_or(Timestamp::MIN);
-        let seen = self.changes.load(std::sync::atomic::Ordering::Acquire);
+        let stripe = self.stripe(brand_id);
+        let seen = stripe.load(std::sync::atomic::Ordering::Acquire);
         let loaded = match self.store.brand_engagements(brand_id, since).await {
             Ok(loaded) => loaded,
             Err(e) => {
-                // The last known counts beat failing the score while the
-                // store is away; caps catch up once it is back.
-                if let Some(stale) = self.cached(brand_id) {
-                    tracing::debug!(error = %e, brand_id, "engagement counts from before the store became unreachable");
-                    return Ok(stale);
-                }
-                return Err(e);
+                *self.failed_at.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(std::time::Instant::now());
+                tracing::warn!(error = %crate::error::chain(&e), brand_id, "engagement counts not reloaded; using those held");
+                return self.cached(brand_id).ok_or(e);
             }
         };
+        *self.failed_at.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let mut log = BrandLog::default();
         for e in &loaded {
             log.add(e);
         }
-        let raced = self.changes.load(std::sync::atomic::Ordering::Acquire) != seen;
         let slot = Arc::new(Slot {
             log: RwLock::new(log),
-            stale: std::sync::atomic::AtomicBool::new(raced),
+            stale: std::sync::atomic::AtomicBool::new(false),
         });
         self.brands
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(brand_id.to_string(), slot.clone());
+        // Checked after the insert: a change announced before it bumped the
+        // stripe, one announced after it marks this slot itself.
+        if stripe.load(std::sync::atomic::Ordering::Acquire) != seen {
+            slot.stale.store(true, std::sync::atomic::Ordering::Release);
+        }
         Ok(slot)
     }
 
@@ -233,7 +274,7 @@ impl EngagementIndex {
 
     /// Another replica recorded an engagement for `brand_id`.
     pub fn mark_stale(&self, brand_id: &str) {
-        self.changes
+        self.stripe(brand_id)
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         if let Some(slot) = self.cached(brand_id) {
             slot.stale.store(true, std::sync::atomic::Ordering::Release);
@@ -242,8 +283,9 @@ impl EngagementIndex {
 
     /// Changes may have been missed: every loaded brand is re-read on next use.
     pub fn mark_all_stale(&self) {
-        self.changes
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        for stripe in self.changes.iter() {
+            stripe.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
         let map = self.brands.read().unwrap_or_else(|p| p.into_inner());
         for slot in map.values() {
             slot.stale.store(true, std::sync::atomic::Ordering::Release);
@@ -356,7 +398,9 @@ impl DecisionWriter {
     pub async fn run(mut self, stop: tokio::sync::watch::Receiver<bool>) {
         let mut stop = stop;
         let mut buf = Vec::with_capacity(self.batch);
-        loop {
+        // `flush` may have seen the stop while it waited for the store, so
+        // the flag is read, not only the change.
+        while !*stop.borrow() {
             tokio::select! {
                 n = self.rx.recv_many(&mut buf, self.batch) => {
                     if n == 0 {

@@ -116,6 +116,10 @@ pub fn decode_token(tag: &str, token: &str) -> Result<Option<String>, Error> {
         .collect::<Result<Vec<u8>, _>>()
         .map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    // Never issued by us, and PostgreSQL cannot take a NUL in text.
+    if text.chars().any(char::is_control) {
+        return Err(bad());
+    }
     let key = text
         .strip_prefix(tag)
         .and_then(|r| r.strip_prefix(':'))

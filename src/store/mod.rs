@@ -38,11 +38,17 @@ pub enum StoreError {
     },
     #[error("database error")]
     Database(#[source] sqlx::Error),
-    /// The store cannot be reached (refused, dropped, timed out, shutting
-    /// down): the call may succeed later, and nothing was written.
+    /// The store cannot be reached (refused, dropped, shutting down, a
+    /// transient conflict): the call may succeed later. When no connection
+    /// could be had, nothing was written; a connection lost mid-call leaves
+    /// the outcome unknown.
     #[error("the store is unreachable")]
     Unavailable(#[source] sqlx::Error),
-    #[error("the store did not answer within {0:?} (--store-timeout)")]
+    /// A read was not tried: the store failed moments ago (see the caller).
+    #[error("the store failed moments ago; not retried yet")]
+    Backoff,
+    /// No answer in time; the outcome of a write is unknown.
+    #[error("the store did not answer within {0:?} (twice --store-timeout)")]
     TimedOut(std::time::Duration),
     #[error(
         "database schema version {found} is newer than this build supports ({supported}); \
@@ -64,13 +70,19 @@ impl From<sqlx::Error> for StoreError {
 impl StoreError {
     /// Whether the call may succeed if retried once the store is back.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_) | StoreError::TimedOut(_))
+        matches!(
+            self,
+            StoreError::Unavailable(_) | StoreError::TimedOut(_) | StoreError::Backoff
+        )
     }
 }
 
-/// Connection-level failures, as opposed to a statement the database
-/// refused. SQLSTATE class 08 is "connection exception"; 57P01..57P03 are
-/// an administrator or crash shutdown and "cannot connect now" (starting).
+/// Failures a retry may get past, as opposed to a statement the database
+/// refused. SQLSTATE class 08 is "connection exception"; 57P01..57P03 an
+/// administrator or crash shutdown and "cannot connect now" (starting);
+/// 57014 a cancelled statement; 25006 a read-only server (a standby, just
+/// after a failover); 40001 and 40P01 a serialization failure and a
+/// deadlock, which roll the statement back.
 fn is_unreachable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Io(_)
@@ -78,9 +90,13 @@ fn is_unreachable(e: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            c.starts_with("08")
+                || matches!(
+                    &*c,
+                    "57P01" | "57P02" | "57P03" | "57014" | "25006" | "40001" | "40P01"
+                )
+        }),
         _ => false,
     }
 }

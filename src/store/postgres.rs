@@ -46,14 +46,15 @@ const FEED_RETRY: Duration = Duration::from_millis(500);
 const DAY_MICROS: i64 = 86_400 * 1_000_000;
 
 const SCHEMA: &[&str] = &[
+    // Keys sort bytewise, as in SQLite, whatever the database's locale.
     "CREATE TABLE IF NOT EXISTS brand_profiles (
-        brand_id      TEXT PRIMARY KEY,
+        brand_id      TEXT COLLATE \"C\" PRIMARY KEY,
         version       BIGINT NOT NULL,
         updated_at_us BIGINT NOT NULL,
         body          TEXT NOT NULL
     )",
     "CREATE TABLE IF NOT EXISTS blackouts (
-        id            TEXT PRIMARY KEY,
+        id            TEXT COLLATE \"C\" PRIMARY KEY,
         created_at_us BIGINT NOT NULL,
         body          TEXT NOT NULL
     )",
@@ -67,8 +68,8 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS engagements_at ON engagements (at_us)",
     // The partition key must be part of the primary key.
     "CREATE TABLE IF NOT EXISTS decisions (
-        decision_id    TEXT NOT NULL,
-        brand_id       TEXT NOT NULL,
+        decision_id    TEXT COLLATE \"C\" NOT NULL,
+        brand_id       TEXT COLLATE \"C\" NOT NULL,
         decision       TEXT NOT NULL,
         assessed_at_us BIGINT NOT NULL,
         decided_at_us  BIGINT NOT NULL,
@@ -109,9 +110,11 @@ const SCHEMA: &[&str] = &[
 
 /// Unconditional create-or-replace of a batch; the version counts writes
 /// per brand. A batch must not name a brand twice (one statement cannot
-/// update a row twice).
+/// update a row twice). Rows are written in brand-id order, so two replicas
+/// importing overlapping batches lock rows in the same order (no deadlock).
 const UPSERT_MANY: &str = "INSERT INTO brand_profiles (brand_id, version, updated_at_us, body)
      SELECT id, 1, $2, body FROM UNNEST($1::text[], $3::text[]) AS t(id, body)
+     ORDER BY id
      ON CONFLICT (brand_id) DO UPDATE
        SET version = brand_profiles.version + 1,
            updated_at_us = excluded.updated_at_us,
@@ -156,6 +159,7 @@ impl PgStore {
             partitions: Mutex::new(HashSet::new()),
         };
         store.migrate().await?;
+        store.ensure_current_partitions().await?;
         Ok(store)
     }
 
@@ -213,6 +217,15 @@ impl PgStore {
         Ok(())
     }
 
+    /// Today's and tomorrow's decision partitions, made ahead (at start and
+    /// with each retention run) so that creating one, which locks the whole
+    /// decision log for a moment, does not happen on a busy write.
+    async fn ensure_current_partitions(&self) -> Result<(), StoreError> {
+        let today = day_of(to_micros(Timestamp::now()));
+        self.ensure_partitions(&[today, today.saturating_add(1)])
+            .await
+    }
+
     /// Creates the day partitions `days` needs that are not known to exist.
     async fn ensure_partitions(&self, days: &[i64]) -> Result<(), StoreError> {
         let missing: Vec<i64> = {
@@ -265,6 +278,7 @@ impl PgStore {
     }
 
     async fn purge_decisions_now(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.ensure_current_partitions().await?;
         let cut = to_micros(before);
         let mut deleted = 0u64;
         for day in self.decision_partitions().await? {

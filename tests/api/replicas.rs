@@ -302,13 +302,44 @@ async fn until(within: Duration, mut f: impl AsyncFnMut() -> bool) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_postgres_down_scoring_continues_writes_fail_fast_and_both_recover_without_restart() {
     let pg = PgCluster::start();
-    let mut r = two_replicas(&pg, |_| {}).await;
-    r.a.upsert(cookie_brand("crumbly"), None).await.unwrap();
+    let resync = Duration::from_millis(300);
+    let mut r = two_replicas(&pg, |c| c.store_resync_interval = resync).await;
+    let mut capped = cookie_brand("crumbly");
+    // Caps make every score read the engagement index.
+    capped.frequency_caps = Some(pb::FrequencyCaps {
+        per_author_per_day: 2,
+        ..Default::default()
+    });
+    r.a.upsert(capped, None).await.unwrap();
     r.a.upsert(cookie_brand("uncached"), None).await.unwrap();
     let cached = score_at(&mut r.b, moment().0, "crumbly", NOW).await;
     assert_eq!(cached.profile_version, 1);
+    let complaint_now = || {
+        (
+            complaint("c1", "ann", "2026-02-04T18:30:00Z"),
+            "crumbly",
+            "2026-02-04T18:31:00Z",
+        )
+    };
+    let (e, b, n) = complaint_now();
+    score_at(&mut r.b, e, b, n).await;
 
     pg.stop();
+    // Several re-check intervals pass with the store down: what B holds
+    // stays in use, and scoring does not wait on the store.
+    tokio::time::sleep(resync * 4).await;
+    let start = Instant::now();
+    for _ in 0..5 {
+        let (e, b, n) = complaint_now();
+        score_at(&mut r.b, e, b, n).await;
+    }
+    let five = start.elapsed();
+    // One attempt at the store may cost --store-timeout (500 ms); five
+    // scores that each waited for it would take 2.5 s.
+    assert!(
+        five < Duration::from_millis(2000),
+        "5 scores took {five:?} with the store down"
+    );
     // Scoring goes on from the cached profile, with decisions logged later.
     let scored =
         r.b.scoring
@@ -434,6 +465,60 @@ async fn replicas_starting_together_on_an_empty_database_migrate_it_once() {
         Err(e) => kairos::error::chain(&e),
     };
     assert!(err.contains("database \"nope\" does not exist"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_stops_promptly_while_postgres_is_down() {
+    let pg = PgCluster::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = replica_config(&pg, &dir);
+    config.log_all_decisions = true;
+    let mut app = spawn_app_with(config).await;
+    app.upsert(cookie_brand("crumbly"), None).await.unwrap();
+    score_at(&mut app, moment().0, "crumbly", NOW).await;
+    pg.stop();
+    // Decisions scored now wait for the store; the writer holds a batch.
+    for _ in 0..3 {
+        score_at(&mut app, moment().0, "crumbly", NOW).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // By now the writer's waits between attempts (100 ms doubling) are
+    // longer than an attempt (--store-timeout, 500 ms): the stop most
+    // likely arrives while it waits, the case that once hung the exit.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let metrics = app.metrics.clone();
+    tokio::time::timeout(Duration::from_secs(20), app.stop())
+        .await
+        .expect("the replica stops although PostgreSQL is down");
+    let lost = metrics
+        .decisions_write_failed
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(lost >= 3, "the held decisions are counted as lost: {lost}");
+}
+
+#[test]
+fn store_urls_are_logged_without_their_password() {
+    let shown = |u: &str| StoreUrl::parse(u).unwrap().redacted();
+    assert_eq!(
+        shown("postgres://kairos:s3cret@db:5432/kairos"),
+        "postgres://kairos:***@db:5432/kairos"
+    );
+    assert_eq!(
+        shown("postgres://kairos:p@ss@db/kairos?sslmode=require"),
+        "postgres://kairos:***@db/kairos?sslmode=require"
+    );
+    assert_eq!(
+        shown("postgresql://db/kairos?user=k&password=s3cret"),
+        "postgresql://db/kairos?user=k&password=***"
+    );
+    assert_eq!(
+        shown("postgres://kairos@db/kairos"),
+        "postgres://kairos@db/kairos"
+    );
+    assert!(
+        !format!("{:?}", StoreUrl::parse("postgres://u:s3cret@h/d").unwrap()).contains("s3cret")
+    );
+    assert!(StoreUrl::parse("mysql://u@h/d").is_err());
 }
 
 async fn futures_join<F: std::future::Future<Output = TestApp> + Send + 'static>(

@@ -33,13 +33,17 @@ async fn the_store_suite_holds_on_postgres() {
     .await
     .unwrap();
     suite(store.clone()).await;
-    // Retention dropped whole day partitions rather than deleting rows.
-    let partitions =
-        pg.sql("SELECT count(*) FROM pg_inherits WHERE inhparent = 'decisions'::regclass");
-    assert_eq!(
-        partitions, "2",
-        "one partition per day still holding records"
+    // Retention dropped the partition wholly before the cut, deleted rows
+    // from the one the cut falls in, and kept the later ones.
+    let partitions = pg.sql(
+        "SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits i \
+         JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'decisions'::regclass",
     );
+    let name = |d: i64| format!("decisions_d{}", day(d).as_second().div_euclid(86_400));
+    assert!(!partitions.contains(&name(100)), "{partitions}");
+    for kept in [50, 2, 1] {
+        assert!(partitions.contains(&name(kept)), "{kept}: {partitions}");
+    }
     store.close().await;
 }
 
@@ -314,8 +318,13 @@ fn record(id: &str, brand: &str, decision: Decision, at: Timestamp) -> DecisionR
     }
 }
 
+/// Noon (UTC) `d` days before 2026-03-01.
+fn day(d: i64) -> Timestamp {
+    t("2026-03-01T12:00:00Z") - SignedDuration::from_hours(24 * d)
+}
+
 async fn decisions_filter_page_and_expire(store: &dyn Store) {
-    let day = |d: i64| t("2026-03-01T12:00:00Z") - SignedDuration::from_hours(24 * d);
+    let hour = SignedDuration::from_hours(1);
     let records = [
         record("d1", "acme", Decision::Engage, day(100)),
         record("d2", "acme", Decision::Decline, day(2)),
@@ -370,10 +379,18 @@ async fn decisions_filter_page_and_expire(store: &dyn Store) {
         seen.extend(ids(page));
     }
     assert_eq!(seen, ["d5", "d4", "d3", "d2", "d1"]);
-    // Retention: everything decided before the cut goes, nothing else.
-    assert_eq!(store.purge_decisions(day(50)).await.unwrap(), 1);
+    // Retention: everything decided before the cut goes, nothing else,
+    // including within the day the cut falls in.
+    store
+        .append_decisions(&[
+            record("d0", "acme", Decision::Listen, day(50) - hour),
+            record("d6", "acme", Decision::Listen, day(50) + hour),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.purge_decisions(day(50)).await.unwrap(), 2);
     assert_eq!(
         ids(store.query_decisions(&all).await.unwrap()),
-        ["d5", "d4", "d3", "d2"]
+        ["d5", "d4", "d3", "d2", "d6"]
     );
 }
