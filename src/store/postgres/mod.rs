@@ -5,12 +5,19 @@
 //! - the decision log is partitioned by UTC day of `decided_at_us`, so
 //!   retention drops whole partitions, and a batch is one multi-row insert;
 //! - triggers announce every profile, blackout and engagement write with
-//!   `pg_notify` on [`CHANNEL`] when it commits, which [`PgFeed`] turns into
+//!   `pg_notify` on [`feed::CHANNEL`] when it commits, which [`PgFeed`] turns into
 //!   [`Change`]s for the other replicas.
+//!
+//! `schema.rs` holds the tables and their migration, `partitions.rs` the
+//! decision log's days, `feed.rs` the notifications' listener.
 //!
 //! Every call is bounded by `--store-timeout`: waiting for a connection and
 //! then for the answer. An unreachable server fails calls with
 //! [`StoreError::Unavailable`] or [`StoreError::TimedOut`]; nothing hangs.
+
+mod feed;
+mod partitions;
+mod schema;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -20,93 +27,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Row};
 
 use super::{
-    BlackoutStore, Change, ChangeFeed, DecisionQuery, DecisionStore, EngagementStore, Feed,
-    Lifecycle, ProfileStore, StoreError, Upserted,
+    BlackoutStore, ChangeFeed, DecisionQuery, DecisionStore, EngagementStore, Lifecycle,
+    ProfileStore, StoreError, Upserted,
 };
 use crate::core::model::{Blackout, BrandProfile, DecisionRecord, Engagement, StoredProfile};
-
-/// Bumped when the schema changes; a newer database is refused rather than
-/// misread by an older binary.
-const SCHEMA_VERSION: i64 = 1;
-
-/// The advisory lock key under which migrations and partition DDL run, so
-/// replicas starting together migrate once ("kairos" in ASCII).
-const LOCK_KEY: i64 = 0x6b61_6972_6f73;
-
-/// The notification channel of the change triggers.
-pub const CHANNEL: &str = "kairos_changes";
-
-/// After a failed attempt to reach the server, the feed waits this long.
-const FEED_RETRY: Duration = Duration::from_millis(500);
-
-const DAY_MICROS: i64 = 86_400 * 1_000_000;
-
-const SCHEMA: &[&str] = &[
-    // Keys sort bytewise, as in SQLite, whatever the database's locale.
-    "CREATE TABLE IF NOT EXISTS brand_profiles (
-        brand_id      TEXT COLLATE \"C\" PRIMARY KEY,
-        version       BIGINT NOT NULL,
-        updated_at_us BIGINT NOT NULL,
-        body          TEXT NOT NULL
-    )",
-    "CREATE TABLE IF NOT EXISTS blackouts (
-        id            TEXT COLLATE \"C\" PRIMARY KEY,
-        created_at_us BIGINT NOT NULL,
-        body          TEXT NOT NULL
-    )",
-    "CREATE TABLE IF NOT EXISTS engagements (
-        id            TEXT PRIMARY KEY,
-        brand_id      TEXT NOT NULL,
-        at_us         BIGINT NOT NULL,
-        body          TEXT NOT NULL
-    )",
-    "CREATE INDEX IF NOT EXISTS engagements_brand_at ON engagements (brand_id, at_us)",
-    "CREATE INDEX IF NOT EXISTS engagements_at ON engagements (at_us)",
-    // The partition key must be part of the primary key.
-    "CREATE TABLE IF NOT EXISTS decisions (
-        decision_id    TEXT COLLATE \"C\" NOT NULL,
-        brand_id       TEXT COLLATE \"C\" NOT NULL,
-        decision       TEXT NOT NULL,
-        assessed_at_us BIGINT NOT NULL,
-        decided_at_us  BIGINT NOT NULL,
-        body           TEXT NOT NULL,
-        PRIMARY KEY (decided_at_us, decision_id)
-    ) PARTITION BY RANGE (decided_at_us)",
-    "CREATE INDEX IF NOT EXISTS decisions_assessed ON decisions (assessed_at_us, decision_id)",
-    "CREATE INDEX IF NOT EXISTS decisions_brand_assessed
-        ON decisions (brand_id, assessed_at_us, decision_id)",
-    // Payloads name what changed; replicas reload it from the tables.
-    "CREATE OR REPLACE FUNCTION kairos_notify_change() RETURNS trigger
-     LANGUAGE plpgsql AS $$
-     BEGIN
-       IF TG_TABLE_NAME = 'brand_profiles' THEN
-         PERFORM pg_notify('kairos_changes', 'p:' || COALESCE(NEW.brand_id, OLD.brand_id));
-       ELSIF TG_TABLE_NAME = 'blackouts' THEN
-         PERFORM pg_notify('kairos_changes', 'b:');
-       ELSE
-         PERFORM pg_notify('kairos_changes', 'e:' || NEW.brand_id);
-       END IF;
-       RETURN NULL;
-     END $$",
-    "DROP TRIGGER IF EXISTS brand_profiles_changed ON brand_profiles",
-    "CREATE TRIGGER brand_profiles_changed
-       AFTER INSERT OR UPDATE OR DELETE ON brand_profiles
-       FOR EACH ROW EXECUTE FUNCTION kairos_notify_change()",
-    "DROP TRIGGER IF EXISTS blackouts_changed ON blackouts",
-    "CREATE TRIGGER blackouts_changed
-       AFTER INSERT OR DELETE ON blackouts
-       FOR EACH ROW EXECUTE FUNCTION kairos_notify_change()",
-    // Retention's deletes are not announced: they only remove engagements
-    // older than any cap window.
-    "DROP TRIGGER IF EXISTS engagements_changed ON engagements",
-    "CREATE TRIGGER engagements_changed
-       AFTER INSERT ON engagements
-       FOR EACH ROW EXECUTE FUNCTION kairos_notify_change()",
-];
+use feed::PgFeed;
+use partitions::day_of;
 
 /// Unconditional create-or-replace of a batch; the version counts writes
 /// per brand. A batch must not name a brand twice (one statement cannot
@@ -158,7 +88,7 @@ impl PgStore {
             timeout: options.timeout,
             partitions: Mutex::new(HashSet::new()),
         };
-        store.migrate().await?;
+        schema::migrate(&store.pool).await?;
         store.ensure_current_partitions().await?;
         Ok(store)
     }
@@ -175,164 +105,6 @@ impl PgStore {
             Err(_) => Err(StoreError::TimedOut(self.timeout)),
         }
     }
-
-    /// One transaction under the advisory lock: replicas that start at once
-    /// wait for each other, and the first one migrates.
-    async fn migrate(&self) -> Result<(), StoreError> {
-        // Migrations may legitimately take longer than one call's bound.
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(LOCK_KEY)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("CREATE TABLE IF NOT EXISTS kairos_schema (version BIGINT NOT NULL)")
-            .execute(&mut *tx)
-            .await?;
-        let found: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM kairos_schema")
-            .fetch_one(&mut *tx)
-            .await?;
-        match found {
-            Some(found) if found > SCHEMA_VERSION => {
-                return Err(StoreError::SchemaTooNew {
-                    found,
-                    supported: SCHEMA_VERSION,
-                });
-            }
-            Some(found) if found == SCHEMA_VERSION => {}
-            _ => {
-                for stmt in SCHEMA {
-                    sqlx::query(stmt).execute(&mut *tx).await?;
-                }
-                sqlx::query("DELETE FROM kairos_schema")
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO kairos_schema (version) VALUES ($1)")
-                    .bind(SCHEMA_VERSION)
-                    .execute(&mut *tx)
-                    .await?;
-                tracing::info!(version = SCHEMA_VERSION, "PostgreSQL schema migrated");
-            }
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Today's and tomorrow's decision partitions, made ahead (at start and
-    /// with each retention run) so that creating one, which locks the whole
-    /// decision log for a moment, does not happen on a busy write.
-    async fn ensure_current_partitions(&self) -> Result<(), StoreError> {
-        let today = day_of(to_micros(Timestamp::now()));
-        self.ensure_partitions(&[today, today.saturating_add(1)])
-            .await
-    }
-
-    /// Creates the day partitions `days` needs that are not known to exist.
-    async fn ensure_partitions(&self, days: &[i64]) -> Result<(), StoreError> {
-        let missing: Vec<i64> = {
-            let known = self.partitions.lock().unwrap_or_else(|p| p.into_inner());
-            let mut m: Vec<i64> = days
-                .iter()
-                .copied()
-                .filter(|d| !known.contains(d))
-                .collect();
-            m.sort_unstable();
-            m.dedup();
-            m
-        };
-        if missing.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(LOCK_KEY)
-            .execute(&mut *tx)
-            .await?;
-        for day in &missing {
-            // DDL takes no bind parameters; the name and bounds are numbers.
-            let from = day.saturating_mul(DAY_MICROS);
-            let to = from.saturating_add(DAY_MICROS);
-            sqlx::query(&format!(
-                "CREATE TABLE IF NOT EXISTS {} PARTITION OF decisions FOR VALUES FROM ({from}) TO ({to})",
-                partition_name(*day)
-            ))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        self.partitions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(missing);
-        Ok(())
-    }
-
-    /// The decision partitions that exist, by day.
-    async fn decision_partitions(&self) -> Result<Vec<i64>, StoreError> {
-        let names: Vec<String> = sqlx::query_scalar(
-            "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-              WHERE i.inhparent = 'decisions'::regclass",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(names.iter().filter_map(|n| partition_day(n)).collect())
-    }
-
-    async fn purge_decisions_now(&self, before: Timestamp) -> Result<u64, StoreError> {
-        self.ensure_current_partitions().await?;
-        let cut = to_micros(before);
-        let mut deleted = 0u64;
-        for day in self.decision_partitions().await? {
-            let name = partition_name(day);
-            let end = day.saturating_add(1).saturating_mul(DAY_MICROS);
-            if end <= cut {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(LOCK_KEY)
-                    .execute(&mut *tx)
-                    .await?;
-                let rows: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {name}"))
-                    .fetch_one(&mut *tx)
-                    .await?;
-                sqlx::query(&format!("DROP TABLE IF EXISTS {name}"))
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                self.partitions
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&day);
-                deleted += u64::try_from(rows).unwrap_or(0);
-            } else if day.saturating_mul(DAY_MICROS) < cut {
-                let done = sqlx::query(&format!("DELETE FROM {name} WHERE decided_at_us < $1"))
-                    .bind(cut)
-                    .execute(&self.pool)
-                    .await?;
-                deleted += done.rows_affected();
-            }
-        }
-        Ok(deleted)
-    }
-}
-
-fn partition_name(day: i64) -> String {
-    if day < 0 {
-        format!("decisions_m{}", day.unsigned_abs())
-    } else {
-        format!("decisions_d{day}")
-    }
-}
-
-fn partition_day(name: &str) -> Option<i64> {
-    let rest = name.strip_prefix("decisions_")?;
-    if let Some(n) = rest.strip_prefix('d') {
-        n.parse().ok()
-    } else {
-        rest.strip_prefix('m')?.parse::<i64>().ok().map(|n| -n)
-    }
-}
-
-fn day_of(us: i64) -> i64 {
-    us.div_euclid(DAY_MICROS)
 }
 
 fn to_micros(t: Timestamp) -> i64 {
@@ -799,95 +571,5 @@ impl Lifecycle for PgStore {
 
     async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// LISTEN on [`CHANNEL`] through one pooled connection, reconnecting as
-/// needed. A reconnect is reported as `Resumed`: what was announced while
-/// the connection was down is gone, so the replica re-checks its state.
-pub struct PgFeed {
-    pool: PgPool,
-    listener: Option<PgListener>,
-}
-
-#[async_trait]
-impl ChangeFeed for PgFeed {
-    async fn next(&mut self) -> Feed {
-        loop {
-            let Some(listener) = self.listener.as_mut() else {
-                return self.connect().await;
-            };
-            match listener.try_recv().await {
-                Ok(Some(n)) => {
-                    if let Some(change) = parse_change(n.payload()) {
-                        return Feed::Change(change);
-                    }
-                }
-                // Reconnected inside try_recv: notifications in between are lost.
-                Ok(None) => return Feed::Resumed,
-                Err(e) => {
-                    tracing::warn!(error = %e, "lost the change feed from PostgreSQL");
-                    self.listener = None;
-                    tokio::time::sleep(FEED_RETRY).await;
-                    return Feed::Lost;
-                }
-            }
-        }
-    }
-}
-
-impl PgFeed {
-    async fn connect(&mut self) -> Feed {
-        let attempt = async {
-            let mut l = PgListener::connect_with(&self.pool).await?;
-            l.listen(CHANNEL).await?;
-            Ok::<_, sqlx::Error>(l)
-        };
-        match attempt.await {
-            Ok(l) => {
-                self.listener = Some(l);
-                Feed::Resumed
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "change feed cannot reach PostgreSQL yet");
-                tokio::time::sleep(FEED_RETRY).await;
-                Feed::Lost
-            }
-        }
-    }
-}
-
-fn parse_change(payload: &str) -> Option<Change> {
-    let (kind, key) = payload.split_once(':')?;
-    match kind {
-        "p" => Some(Change::Profile(key.to_string())),
-        "b" => Some(Change::Blackouts),
-        "e" => Some(Change::Engagement(key.to_string())),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partition_names_round_trip() {
-        for day in [0, 1, 20_419, -3] {
-            assert_eq!(partition_day(&partition_name(day)), Some(day));
-        }
-        assert_eq!(day_of(-1), -1);
-        assert_eq!(day_of(DAY_MICROS), 1);
-    }
-
-    #[test]
-    fn payloads_name_the_change() {
-        assert_eq!(parse_change("p:acme"), Some(Change::Profile("acme".into())));
-        assert_eq!(parse_change("b:"), Some(Change::Blackouts));
-        assert_eq!(
-            parse_change("e:acme"),
-            Some(Change::Engagement("acme".into()))
-        );
-        assert_eq!(parse_change("x"), None);
     }
 }
