@@ -14,7 +14,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kairos::core::analyse::input_bytes;
 use kairos::core::model::{Guardrails, StoredProfile};
 use kairos::core::{CompiledProfile, analyse, assess};
-use kairos::grpc::convert::assessment_out;
+use kairos::grpc::convert::{View, assessment_out};
 use kairos::grpc::pb;
 use kairos::synthetic;
 use prost::Message;
@@ -71,6 +71,7 @@ fn benches(c: &mut Criterion) {
                     assess(&analysed, p, &guard, now),
                     String::new(),
                     String::new(),
+                    View::Full,
                 ))),
             })
             .collect();

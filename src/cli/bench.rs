@@ -73,12 +73,24 @@ pub struct BenchArgs {
     /// many brands one call at a time.
     #[arg(long)]
     pub unique_events: bool,
+    /// Ask for the COMPACT assessment view (no reason details, versions or
+    /// assessed_at) instead of FULL.
+    #[arg(long)]
+    pub compact: bool,
     /// Write a gRPC-framed ScoreRequest (5-byte prefix + message) for
     /// third-party load generators such as h2load to PATH, and exit.
     #[arg(long, value_name = "PATH")]
     pub write_score_body: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub conn: Connection,
+}
+
+fn view_of(args: &BenchArgs) -> i32 {
+    if args.compact {
+        pb::AssessmentView::Compact as i32
+    } else {
+        pb::AssessmentView::Full as i32
+    }
 }
 
 /// The gRPC wire frame of one ScoreRequest: flag 0, big-endian length,
@@ -91,6 +103,7 @@ pub fn score_frame(brand: usize) -> Vec<u8> {
         brand_id: brand_id(brand),
         now: Some(timestamp_out(synthetic::now())),
         log_decision: false,
+        view: pb::AssessmentView::Full as i32,
     };
     let body = req.encode_to_vec();
     let mut frame = Vec::with_capacity(body.len() + 5);
@@ -294,6 +307,7 @@ async fn unary(args: &BenchArgs, channels: &[Channel], rpc: Rpc) -> Outcome {
     let issued = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let now = Some(timestamp_out(synthetic::now()));
+    let view = view_of(args);
     let events: Arc<Vec<pb::Event>> = Arc::new((0..16).map(pb_event).collect());
     let batch = pb::ScoreBatchRequest {
         events: (0..args.batch_events).map(pb_event).collect(),
@@ -302,6 +316,7 @@ async fn unary(args: &BenchArgs, channels: &[Channel], rpc: Rpc) -> Outcome {
             .collect(),
         now,
         log_decision: false,
+        view: view_of(args),
     };
     let items = if rpc == Rpc::Batch {
         (args.batch_events * args.batch_brands) as u64
@@ -346,6 +361,7 @@ async fn unary(args: &BenchArgs, channels: &[Channel], rpc: Rpc) -> Outcome {
                             brand_id: brand_id((i * 7 + t) % brands),
                             now,
                             log_decision: false,
+                            view,
                         })
                         .await
                         .is_ok(),
@@ -381,6 +397,7 @@ async fn stream(args: &BenchArgs, channels: &[Channel]) -> Outcome {
     let per_conn = (args.concurrency / channels.len()).max(1);
     let max_per_conn = args.max_requests / channels.len() as u64;
     let now = Some(timestamp_out(synthetic::now()));
+    let view = view_of(args);
     let events: Arc<Vec<pb::Event>> = Arc::new((0..16).map(pb_event).collect());
     let errors = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
@@ -415,6 +432,7 @@ async fn stream(args: &BenchArgs, channels: &[Channel]) -> Outcome {
                             brand_id: brand_id((i * 7 + c) % brands),
                             now,
                             log_decision: false,
+                            view,
                         };
                         if tx.send(req).await.is_err() {
                             break;

@@ -625,6 +625,7 @@ async fn score_cases(
         while next < cases.len() && pending.len() < IN_FLIGHT {
             let case = &cases[next];
             let request = args.conn.authorized(pb::ScoreRequest {
+                view: pb::AssessmentView::Full as i32,
                 request_id: String::new(),
                 event: Some(case.event.clone()),
                 brand_id: case.brand.clone(),

@@ -293,6 +293,7 @@ async fn score_inner(args: ScoreArgs) -> Result<(), String> {
     let mut client = ScoringServiceClient::new(args.conn.channel().await?);
     let a = client
         .score(pb::ScoreRequest {
+            view: pb::AssessmentView::Full as i32,
             request_id: String::new(),
             event: Some(event),
             brand_id: args.brand,

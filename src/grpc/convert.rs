@@ -41,6 +41,23 @@ pub fn duration_in(d: &prost_types::Duration, field: &str) -> Result<Duration> {
     Ok(Duration::new(d.seconds as u64, d.nanos as u32))
 }
 
+/// A deadline on the wire: whole seconds, rounded down (earlier, never
+/// later, than the one computed), since nobody publishes to the nanosecond.
+fn deadline_out(t: Timestamp) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.as_second(),
+        nanos: 0,
+    }
+}
+
+/// A latency bound on the wire: whole seconds, rounded down.
+fn bound_out(d: Duration) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        nanos: 0,
+    }
+}
+
 pub fn duration_out(d: Duration) -> prost_types::Duration {
     prost_types::Duration {
         seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
@@ -492,7 +509,32 @@ fn reason_code_out(c: m::ReasonCode) -> pb::ReasonCode {
 /// server's and the caller's, everything else comes from the core.
 /// Takes the assessment by value: its strings move into the message
 /// instead of being copied (a ScoreBatch answer builds thousands).
-pub fn assessment_out(a: m::Assessment, decision_id: String, request_id: String) -> pb::Assessment {
+/// How much of an assessment goes on the wire (`view` of the scoring
+/// requests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    #[default]
+    Full,
+    Compact,
+}
+
+pub fn view_in(v: i32, field: &str) -> Result<View> {
+    use pb::AssessmentView as P;
+    Ok(match enum_in::<P>(v, field)? {
+        None | Some(P::Unspecified) | Some(P::Full) => View::Full,
+        Some(P::Compact) => View::Compact,
+    })
+}
+
+pub fn assessment_out(
+    a: m::Assessment,
+    decision_id: String,
+    request_id: String,
+    view: View,
+) -> pb::Assessment {
+    if view == View::Compact {
+        return compact_out(a, decision_id, request_id);
+    }
     pb::Assessment {
         decision_id,
         request_id,
@@ -504,8 +546,8 @@ pub fn assessment_out(a: m::Assessment, decision_id: String, request_id: String)
         opportunity: a.opportunity,
         decision: decision_out(a.decision) as i32,
         recommended_mode: mode_out(a.recommended_mode) as i32,
-        respond_by: a.respond_by.map(timestamp_out),
-        max_review_latency: a.max_review_latency.map(duration_out),
+        respond_by: a.respond_by.map(deadline_out),
+        max_review_latency: a.max_review_latency.map(bound_out),
         confidence: a.confidence,
         reasons: a
             .reasons
@@ -520,6 +562,41 @@ pub fn assessment_out(a: m::Assessment, decision_id: String, request_id: String)
         profile_version: a.profile_version,
         model_version: a.model_version,
         assessed_at: Some(timestamp_out(a.assessed_at)),
+        decision_logged: false,
+    }
+}
+
+/// The COMPACT view: what a bulk caller acts on, without the text that
+/// explains it (reason details) or what it can know otherwise (versions,
+/// the instant it asked for).
+fn compact_out(a: m::Assessment, decision_id: String, request_id: String) -> pb::Assessment {
+    pb::Assessment {
+        decision_id,
+        request_id,
+        event_id: a.event_id,
+        brand_id: a.brand_id,
+        relevance: a.relevance,
+        timing: a.timing,
+        intrusiveness_risk: a.intrusiveness_risk,
+        opportunity: a.opportunity,
+        decision: decision_out(a.decision) as i32,
+        recommended_mode: mode_out(a.recommended_mode) as i32,
+        respond_by: a.respond_by.map(deadline_out),
+        max_review_latency: a.max_review_latency.map(bound_out),
+        confidence: a.confidence,
+        reasons: a
+            .reasons
+            .into_iter()
+            .map(|r| pb::Reason {
+                code: reason_code_out(r.code) as i32,
+                factor: factor_out(r.factor) as i32,
+                contribution: r.contribution,
+                detail: String::new(),
+            })
+            .collect(),
+        profile_version: 0,
+        model_version: String::new(),
+        assessed_at: None,
         decision_logged: false,
     }
 }
@@ -708,7 +785,7 @@ pub fn engagement_out(e: &m::Engagement) -> pb::Engagement {
 }
 
 pub fn decision_record_out(r: m::DecisionRecord) -> pb::DecisionRecord {
-    let mut a = assessment_out(r.assessment, r.decision_id, r.request_id);
+    let mut a = assessment_out(r.assessment, r.decision_id, r.request_id, View::Full);
     a.decision_logged = true;
     pb::DecisionRecord {
         assessment: Some(a),

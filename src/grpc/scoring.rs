@@ -12,7 +12,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::convert::{assessment_out, event_in, timestamp_in};
+use super::convert::{View, assessment_out, event_in, timestamp_in, view_in};
 use super::envelope::{Caller, Deadline, InFlight};
 use super::observe;
 use super::pb;
@@ -118,8 +118,8 @@ fn event_or(e: Option<&pb::Event>, field: &str) -> Result<Event, Error> {
     Ok(event_in(e).map_err(|v| v.within(field))?)
 }
 
-fn scored_out(s: Scored, request_id: &str) -> pb::Assessment {
-    let mut a = assessment_out(s.assessment, s.decision_id, request_id.to_string());
+fn scored_out(s: Scored, request_id: &str, view: View) -> pb::Assessment {
+    let mut a = assessment_out(s.assessment, s.decision_id, request_id.to_string(), view);
     a.decision_logged = s.logged;
     a
 }
@@ -131,6 +131,7 @@ struct ScoreInput {
     brand_id: String,
     now: Option<prost_types::Timestamp>,
     log: bool,
+    view: i32,
 }
 
 async fn score_request(
@@ -140,6 +141,7 @@ async fn score_request(
 ) -> Result<pb::Assessment, Error> {
     check_request_id(&input.request_id)?;
     validate_brand_id(&input.brand_id, "brand_id")?;
+    let view = view_in(input.view, "view")?;
     let now = now_or(input.now.as_ref())?;
     let event = input
         .event
@@ -170,7 +172,7 @@ async fn score_request(
     let scored = scorer.finish(assessment, &input.request_id, caller, input.log, || {
         digest_of(&encoded)
     });
-    Ok(scored_out(scored, &input.request_id))
+    Ok(scored_out(scored, &input.request_id, view))
 }
 
 /// Everything a batch needs after its I/O (profiles, counts), owned so it
@@ -188,6 +190,7 @@ struct BatchWork {
     blackouts: Vec<Blackout>,
     now: Timestamp,
     log: bool,
+    view: View,
     /// One per event when the batch is logged, else empty.
     digests: Vec<String>,
     caller: Arc<str>,
@@ -222,7 +225,13 @@ impl BatchWork {
                         let scored = scorer.finish(assessment, "", &self.caller, self.log, || {
                             self.digests.get(ei).cloned().unwrap_or_default()
                         });
-                        pb::pair_result::Result::Assessment(scored_out(scored, ""))
+                        let mut a = scored_out(scored, "", self.view);
+                        if self.view == View::Compact {
+                            // The pair result names them once.
+                            a.event_id.clear();
+                            a.brand_id.clear();
+                        }
+                        pb::pair_result::Result::Assessment(a)
                     }
                 };
                 out.push(pb::PairResult {
@@ -254,6 +263,7 @@ impl ScoringService for ScoringApi {
                     brand_id: req.brand_id,
                     now: req.now,
                     log: req.log_decision,
+                    view: req.view,
                 },
                 &caller,
             )
@@ -295,6 +305,7 @@ impl ScoringService for ScoringApi {
                     ),
                 ));
             }
+            let view = view_in(req.view, "view")?;
             let now = now_or(req.now.as_ref())?;
             // Per-event and per-brand problems become per-pair errors.
             // Each is mapped to its wire error once and copied to its pairs.
@@ -346,6 +357,7 @@ impl ScoringService for ScoringApi {
                 blackouts: self.scorer.active_blackouts(now),
                 now,
                 log: req.log_decision,
+                view,
                 digests,
                 caller,
                 deadline,
@@ -410,6 +422,7 @@ impl ScoringService for ScoringApi {
                                             brand_id: item.brand_id,
                                             now: item.now,
                                             log: item.log_decision,
+                                            view: item.view,
                                         },
                                         &caller,
                                     )
@@ -485,6 +498,7 @@ impl ScoringService for ScoringApi {
             for (i, id) in req.brand_ids.iter().enumerate() {
                 validate_brand_id(id, &format!("brand_ids[{i}]"))?;
             }
+            let view = view_in(req.view, "view")?;
             let now = now_or(req.now.as_ref())?;
             let event = event_or(req.event.as_ref(), "event")?;
             validate_event_time(&event, now).map_err(|v| Error::from(v.within("event")))?;
@@ -577,7 +591,7 @@ impl ScoringService for ScoringApi {
                     let scored = self
                         .scorer
                         .finish(a, "", &caller, req.log_decision, || event_digest.clone());
-                    scored_out(scored, "")
+                    scored_out(scored, "", view)
                 })
                 .collect();
             Ok(pb::RankBrandsResponse { ranked })

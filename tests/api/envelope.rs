@@ -42,6 +42,7 @@ fn big_batch(brand_ids: &[String], events: usize) -> pb::ScoreBatchRequest {
         brand_ids: brand_ids.to_vec(),
         now: Some(ts("2026-02-03T20:02:00Z")),
         log_decision: false,
+        view: 0,
     }
 }
 
@@ -224,6 +225,7 @@ async fn long_request_ids_and_future_events_are_invalid_arguments() {
             brand_ids: vec!["brand-000".into()],
             now: Some(ts("2026-02-03T20:02:00Z")),
             log_decision: false,
+            view: 0,
         })
         .await
         .unwrap()
@@ -326,6 +328,7 @@ async fn score_stream_items_are_admitted_one_by_one() {
             event: Some(complaint(&format!("ev-{i}"), "ann", "2026-02-03T20:00:00Z")),
             now: Some(ts("2026-02-03T20:02:00Z")),
             log_decision: false,
+            view: 0,
         })
         .collect();
     let mut answers = scoring

@@ -849,6 +849,7 @@ impl Rng {
                 brand_id: self.brand_id(),
                 now: self.timestamp(),
                 log_decision: self.chance(0.3),
+                view: 0,
             }
             .encode_to_vec(),
             SCORE_BATCH => {
@@ -869,6 +870,7 @@ impl Rng {
                     brand_ids: self.small(|r| (0..nb).map(|_| r.brand_id()).collect()),
                     now: self.timestamp(),
                     log_decision: self.chance(0.2),
+                    view: 0,
                 }
                 .encode_to_vec()
             }
@@ -880,6 +882,7 @@ impl Rng {
                     k: self.u32(),
                     now: self.timestamp(),
                     log_decision: self.chance(0.2),
+                    view: 0,
                 }
                 .encode_to_vec()
             }

@@ -32,6 +32,7 @@ async fn score(
             brand_id: brand.into(),
             now: Some(ts(now)),
             log_decision: false,
+            view: 0,
         })
         .await
         .unwrap()
@@ -94,6 +95,7 @@ async fn a_blackout_created_mid_stream_changes_the_very_next_assessment() {
         brand_id: "crumbly".into(),
         now: None,
         log_decision: false,
+        view: 0,
     };
     use pb::score_stream_response::Result as R;
     tx.send(item("before")).await.unwrap();
@@ -417,6 +419,7 @@ async fn decisions_are_logged_queried_and_survive_restart() {
                 brand_id: brand.to_string(),
                 now: Some(ts(&format!("2026-02-03T20:0{minute}:00Z"))),
                 log_decision: true,
+                view: 0,
             })
             .await
             .unwrap()
@@ -508,6 +511,7 @@ async fn a_flooded_log_keeps_everything_it_accepted_and_counts_drops() {
             brand_ids: vec!["crumbly".into()],
             now: Some(ts("2026-02-03T20:01:00Z")),
             log_decision: true,
+            view: 0,
         })
         .await
         .unwrap()

@@ -57,6 +57,7 @@ async fn score_at(app: &mut TestApp, event: pb::Event, brand: &str, now: &str) -
             brand_id: brand.into(),
             now: Some(ts(now)),
             log_decision: false,
+            view: 0,
         })
         .await
         .unwrap()
@@ -349,6 +350,7 @@ async fn with_postgres_down_scoring_continues_writes_fail_fast_and_both_recover_
                 brand_id: "crumbly".into(),
                 now: Some(ts(NOW)),
                 log_decision: true,
+                view: 0,
             })
             .await
             .expect("B scores from its cache while PostgreSQL is down")

@@ -15,6 +15,7 @@ fn score_req(event: pb::Event, brand_id: &str, now: &str) -> pb::ScoreRequest {
         brand_id: brand_id.into(),
         now: Some(ts(now)),
         log_decision: false,
+        view: 0,
     }
 }
 
@@ -276,6 +277,7 @@ async fn batch_is_event_major_with_per_pair_errors() {
             brand_ids: vec!["crumbly".into(), "nobody".into(), "zeta".into()],
             now: Some(ts("2026-02-03T20:40:00Z")),
             log_decision: false,
+            view: 0,
         })
         .await
         .unwrap()
@@ -339,6 +341,7 @@ async fn batch_is_event_major_with_per_pair_errors() {
             brand_ids: (0..100).map(|i| format!("b{i}")).collect(),
             now: None,
             log_decision: false,
+            view: 0,
         })
         .await
         .unwrap_err();
@@ -356,6 +359,7 @@ async fn stream_answers_each_request_in_order_and_survives_bad_items() {
         brand_id: brand.into(),
         now: Some(ts("2026-02-03T20:01:00Z")),
         log_decision: false,
+        view: 0,
     };
     let items = vec![
         item("r1", "crumbly"),
@@ -401,6 +405,7 @@ async fn rank_brands_orders_by_opportunity() {
         k,
         now: Some(ts("2026-02-03T20:40:00Z")),
         log_decision: false,
+        view: 0,
     };
     // Empty list = every stored brand.
     let all = app
@@ -464,6 +469,7 @@ async fn a_stream_whose_reader_stalls_stops_reading_requests() {
                     brand_id: "crumbly".into(),
                     now: Some(ts("2026-02-03T20:01:00Z")),
                     log_decision: false,
+                    view: 0,
                 };
                 if tx.send(req).await.is_err() {
                     return;
@@ -535,6 +541,7 @@ async fn rank_brands_pages_through_many_stored_brands() {
             k: 3,
             now: Some(ts("2026-02-03T20:40:00Z")),
             log_decision: false,
+            view: 0,
         })
         .await
         .unwrap()
@@ -544,6 +551,109 @@ async fn rank_brands_pages_through_many_stored_brands() {
     assert_eq!(
         ranked[0].brand_id, "zz-crumbly",
         "the last brand of the last page still ranks"
+    );
+    app.stop().await;
+}
+
+/// A brand of 20 one-word themes from a vocabulary of 2,000: an event of 30
+/// such words concerns about a quarter of the brands, as in bulk scoring.
+fn bulk_brand(i: usize) -> pb::BrandProfile {
+    let mut p = crate::helpers::profile(&format!("brand-{i:06}"));
+    p.display_name = format!("Brand {i:06}");
+    p.themes = (0..20)
+        .map(|t| pb::WeightedTerm {
+            term: format!("w{:05}", (i * 37 + t * 101) % 2000),
+            weight: 0.5,
+        })
+        .collect();
+    p
+}
+
+#[tokio::test]
+async fn the_compact_view_answers_a_batch_with_the_same_numbers_in_a_fraction_of_the_bytes() {
+    use prost::Message;
+    let mut app = spawn_app().await;
+    for i in 0..100 {
+        app.upsert(bulk_brand(i), None).await.unwrap();
+    }
+    let events: Vec<pb::Event> = (0..10)
+        .map(|e| pb::Event {
+            id: format!("c{e}"),
+            kind: pb::EventKind::TrendingTopic as i32,
+            text: (0..30)
+                .map(|w| format!("w{:05}", (e * 331 + w * 67) % 2000))
+                .collect::<Vec<_>>()
+                .join(" "),
+            occurred_at: Some(ts("2026-03-10T20:00:00Z")),
+            ..Default::default()
+        })
+        .collect();
+    let request = |view: pb::AssessmentView| pb::ScoreBatchRequest {
+        events: events.clone(),
+        brand_ids: (0..100).map(|i| format!("brand-{i:06}")).collect(),
+        now: Some(ts("2026-03-10T20:01:40Z")),
+        log_decision: false,
+        view: view as i32,
+    };
+    let full = app
+        .scoring
+        .score_batch(request(pb::AssessmentView::Unspecified))
+        .await
+        .unwrap()
+        .into_inner();
+    let compact = app
+        .scoring
+        .score_batch(request(pb::AssessmentView::Compact))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(compact.results.len(), 1000);
+    let assessment = |r: &pb::PairResult| match &r.result {
+        Some(pb::pair_result::Result::Assessment(a)) => a.clone(),
+        other => panic!("{other:?}"),
+    };
+    let mut engaged = 0;
+    for (f, c) in full.results.iter().zip(&compact.results) {
+        let (f, c) = (assessment(f), assessment(c));
+        assert_eq!(
+            (f.decision, f.recommended_mode, f.relevance, f.timing),
+            (c.decision, c.recommended_mode, c.relevance, c.timing)
+        );
+        assert_eq!(
+            (f.intrusiveness_risk, f.opportunity, f.confidence),
+            (c.intrusiveness_risk, c.opportunity, c.confidence)
+        );
+        assert_eq!(
+            (&f.respond_by, &f.max_review_latency),
+            (&c.respond_by, &c.max_review_latency)
+        );
+        let codes = |a: &pb::Assessment| {
+            a.reasons
+                .iter()
+                .map(|r| (r.code, r.factor, r.contribution))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(codes(&f), codes(&c));
+        assert!(c.reasons.iter().all(|r| r.detail.is_empty()));
+        assert!(c.model_version.is_empty() && c.assessed_at.is_none());
+        assert!(
+            c.event_id.is_empty() && c.brand_id.is_empty(),
+            "named by the pair"
+        );
+        assert!(!f.decision_id.is_empty() && !c.decision_id.is_empty());
+        engaged += usize::from(f.decision() != Decision::Decline);
+    }
+    assert!(engaged > 0, "the batch exercises more than declines");
+    let per_pair = |r: &pb::ScoreBatchResponse| r.encoded_len() / r.results.len();
+    eprintln!(
+        "bytes per pair: FULL {}, COMPACT {}",
+        per_pair(&full),
+        per_pair(&compact)
+    );
+    assert!(
+        per_pair(&compact) <= 150,
+        "{} bytes a pair",
+        per_pair(&compact)
     );
     app.stop().await;
 }

@@ -12,7 +12,7 @@ use kairos::cli::eval::{Answer, Suite, Tally, read_suite};
 use kairos::core::model::{Guardrails, StoredProfile};
 use kairos::core::validate::{validate_event_time, validate_profile};
 use kairos::core::{CompiledProfile, analyse, assess};
-use kairos::grpc::convert::{assessment_out, event_in, profile_in, timestamp_in};
+use kairos::grpc::convert::{View, assessment_out, event_in, profile_in, timestamp_in};
 
 /// A corpus of `examples/eval/`.
 pub fn corpus(name: &str) -> PathBuf {
@@ -84,7 +84,7 @@ fn check_path(path: &Path, name: &str, min_cases: usize, min_utility: f64, max_h
     };
     let answers = assessments(&suite)
         .into_iter()
-        .map(|a| Answer::of(&assessment_out(a, String::new(), String::new())))
+        .map(|a| Answer::of(&assessment_out(a, String::new(), String::new(), View::Full)))
         .collect();
     let tally = Tally::new(&suite, answers);
     println!("{}", tally.text(name));

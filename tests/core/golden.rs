@@ -426,16 +426,15 @@ fn compile(p: BrandProfile) -> CompiledProfile {
     })
 }
 
-/// Every pinned case, as (id, payload) in a fixed order.
-fn current() -> Vec<(String, String)> {
-    let mut out = Vec::new();
+/// Every golden case's assessment, with its id, in a fixed order.
+fn each_case(mut visit: impl FnMut(String, &Assessment)) {
     for name in ["moments", "holdout"] {
         let suite = match read_suite(&corpus(&format!("{name}.yaml"))) {
             Ok(suite) => suite,
             Err(e) => panic!("{name}: {e}"),
         };
         for (case, a) in suite.cases.iter().zip(assessments(&suite)) {
-            out.push((format!("{name}/{}", case.id), json(&a)));
+            visit(format!("{name}/{}", case.id), &a);
         }
     }
 
@@ -446,14 +445,10 @@ fn current() -> Vec<(String, String)> {
         for (bi, themes) in [(0usize, 200usize), (0, 50), (1, 50), (7, 50), (999, 50)] {
             let p = compile(synthetic::brand(bi, themes));
             let a = assess(&ev, &p, &guard, now);
-            out.push((format!("synthetic/e{ei}-b{bi}-t{themes}"), json(&a)));
+            visit(format!("synthetic/e{ei}-b{bi}-t{themes}"), &a);
         }
     }
 
-    // KAIROS_GOLDEN_DUMP=FILE writes every generated case's whole
-    // assessment there: run it before and after a change of scoring to see
-    // what each changed hash stands for.
-    let mut dump = std::env::var_os("KAIROS_GOLDEN_DUMP").map(|_| String::new());
     let mut r = Lcg(20_240_501);
     let bases: Vec<Timestamp> = ["2024-05-01T14:00:00Z", "2024-09-11T14:00:00Z"]
         .iter()
@@ -481,19 +476,60 @@ fn current() -> Vec<(String, String)> {
                 .checked_add(SignedDuration::from_secs(r.below(7200) as i64))
                 .unwrap_or(base);
             let a = assess(&ae, &p, &g, now);
-            let full = json(&a);
-            if let Some(dump) = &mut dump {
-                let _ = writeln!(dump, "gen/{i}-{j}\t{full}");
-            }
-            out.push((format!("gen/{i}-{j}"), sha(&full)));
+            visit(format!("gen/{i}-{j}"), &a);
         }
     }
+}
+
+/// Every pinned case, as (id, payload) in a fixed order: whole JSON for the
+/// corpora and synthetic cases, a hash of it for the generated ones.
+fn current() -> Vec<(String, String)> {
+    // KAIROS_GOLDEN_DUMP=FILE writes every generated case's whole
+    // assessment there: run it before and after a change of scoring to see
+    // what each changed hash stands for.
+    let mut dump = std::env::var_os("KAIROS_GOLDEN_DUMP").map(|_| String::new());
+    let mut out = Vec::new();
+    each_case(|id, a| {
+        let full = json(a);
+        if id.starts_with("gen/") {
+            if let Some(dump) = &mut dump {
+                let _ = writeln!(dump, "{id}\t{full}");
+            }
+            out.push((id, sha(&full)));
+        } else {
+            out.push((id, full));
+        }
+    });
     if let (Some(dump), Some(path)) = (dump, std::env::var_os("KAIROS_GOLDEN_DUMP"))
         && let Err(e) = std::fs::write(&path, dump)
     {
         panic!("writing {}: {e}", path.to_string_lossy());
     }
     out
+}
+
+/// The COMPACT view drops text, never a number or a decision: on every
+/// golden case it equals FULL but for reason details, versions and the
+/// instant.
+#[test]
+fn the_compact_view_keeps_every_number_and_decision_of_the_full_one() {
+    use kairos::grpc::convert::{View, assessment_out};
+    let mut cases = 0;
+    each_case(|id, a| {
+        let full = assessment_out(a.clone(), "d_1".into(), "r".into(), View::Full);
+        let compact = assessment_out(a.clone(), "d_1".into(), "r".into(), View::Compact);
+        let mut expected = full.clone();
+        for r in &mut expected.reasons {
+            r.detail.clear();
+        }
+        expected.profile_version = 0;
+        expected.model_version.clear();
+        expected.assessed_at = None;
+        assert_eq!(compact, expected, "{id}");
+        assert!(full.reasons.iter().all(|r| !r.detail.is_empty()), "{id}");
+        cases += 1;
+    });
+    assert!(cases > 4_000, "{cases}");
 }
 
 #[test]
