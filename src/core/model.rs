@@ -164,28 +164,52 @@ pub struct FrequencyCaps {
 }
 
 /// A brand profile as written by a caller (without server-set fields).
+/// Stored as JSON that leaves out every empty or default field (the store
+/// keeps a profile at about the size of what the caller gave), and reads
+/// a missing field as its default.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BrandProfile {
     pub brand_id: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub display_name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub category: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub themes: Vec<WeightedTerm>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub topics: Vec<WeightedTerm>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub competitors: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocked_terms: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocked_topics: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sensitivity_tolerance: Vec<CategoryTolerance>,
+    #[serde(skip_serializing_if = "is_default")]
     pub risk_appetite: RiskAppetite,
     /// IANA name; empty means UTC.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub audience_time_zone: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub active_windows: Vec<LocalWindow>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub quiet_hours: Vec<LocalWindow>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub approval_latency: Vec<ModeLatency>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub half_life_overrides: Vec<KindHalfLife>,
+    #[serde(skip_serializing_if = "is_default")]
     pub frequency_caps: FrequencyCaps,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub embedding: Vec<f32>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 /// A profile as stored: the caller's profile plus the server-set fields.

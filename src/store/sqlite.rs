@@ -25,16 +25,24 @@ use super::{
 use crate::core::model::{Blackout, BrandProfile, DecisionRecord, Engagement, StoredProfile};
 
 /// Bumped when the schema changes; a newer file is refused rather than
-/// misread by an older binary.
-const SCHEMA_VERSION: i64 = 1;
+/// misread by an older binary. Version 2 keeps profiles in a rowid table:
+/// a WITHOUT ROWID table holds at most about 1 KB of a row in its page and
+/// spills the rest of most profiles to an overflow page of their own.
+const SCHEMA_VERSION: i64 = 2;
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS brand_profiles (
-        brand_id      TEXT PRIMARY KEY NOT NULL,
+/// The profile table of version 2 (`{table}` is its name).
+const PROFILES_TABLE: &str = "CREATE TABLE IF NOT EXISTS {table} (
+        id            INTEGER PRIMARY KEY,
+        brand_id      TEXT NOT NULL UNIQUE,
         version       INTEGER NOT NULL,
         updated_at_us INTEGER NOT NULL,
         body          TEXT NOT NULL
-    ) WITHOUT ROWID",
+    )";
+
+/// Profiles copied per statement when version 1 is migrated.
+const MIGRATE_BATCH: i64 = 1000;
+
+const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS blackouts (
         id            TEXT PRIMARY KEY NOT NULL,
         created_at_us INTEGER NOT NULL,
@@ -106,6 +114,12 @@ impl SqliteStore {
                 supported: SCHEMA_VERSION,
             });
         }
+        if found == 1 {
+            self.migrate_profiles_from_v1().await?;
+        }
+        sqlx::query(&PROFILES_TABLE.replace("{table}", "brand_profiles"))
+            .execute(&self.pool)
+            .await?;
         for stmt in SCHEMA {
             sqlx::query(stmt).execute(&self.pool).await?;
         }
@@ -113,6 +127,64 @@ impl SqliteStore {
         sqlx::query(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// Version 1 to 2: profiles move to a rowid table, each body rewritten
+    /// without its default fields, in one transaction; then the file is
+    /// vacuumed so the space of the old table is given back.
+    async fn migrate_profiles_from_v1(&self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(&PROFILES_TABLE.replace("{table}", "brand_profiles_v2"))
+            .execute(&mut *tx)
+            .await?;
+        let mut after = String::new();
+        let mut moved = 0u64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT brand_id, version, updated_at_us, body FROM brand_profiles
+                  WHERE brand_id > ?1 ORDER BY brand_id LIMIT ?2",
+            )
+            .bind(&after)
+            .bind(MIGRATE_BATCH)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("brand_id")?;
+            for row in &rows {
+                let stored = decode_row(row)?;
+                sqlx::query(
+                    "INSERT INTO brand_profiles_v2 (brand_id, version, updated_at_us, body)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .bind(&stored.profile.brand_id)
+                .bind(stored.version)
+                .bind(to_micros(stored.updated_at))
+                .bind(encode(&stored.profile)?)
+                .execute(&mut *tx)
+                .await?;
+                moved += 1;
+            }
+        }
+        sqlx::query("DROP TABLE brand_profiles")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("ALTER TABLE brand_profiles_v2 RENAME TO brand_profiles")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("PRAGMA user_version = 2")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        sqlx::query("VACUUM").execute(&self.pool).await?;
+        tracing::info!(
+            profiles = moved,
+            secs = started.elapsed().as_secs_f64(),
+            "store migrated to schema 2 (compact profiles)"
+        );
         Ok(())
     }
 }

@@ -394,3 +394,65 @@ async fn decisions_filter_page_and_expire(store: &dyn Store) {
         ["d5", "d4", "d3", "d2", "d6"]
     );
 }
+
+/// A profile as schema 1 stored it: every default spelled out.
+const V1_BODY: &str = r#"{"brand_id":"acme","display_name":"Acme","aliases":[],"category":"","themes":[{"term":"anvil","weight":0.8}],"topics":[],"competitors":[],"blocked_terms":[],"blocked_topics":[],"sensitivity_tolerance":[],"risk_appetite":"balanced","audience_time_zone":"","active_windows":[],"quiet_hours":[],"approval_latency":[],"half_life_overrides":[],"frequency_caps":{"per_author_per_day":0,"per_conversation_per_day":0,"per_brand_per_hour":0},"embedding":[]}"#;
+
+#[tokio::test]
+async fn a_schema_1_file_is_migrated_to_compact_rows_keeping_every_profile() {
+    use sqlx::Row;
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteConnectOptions::new()
+        .filename(dir.path().join("kairos.db"))
+        .create_if_missing(true);
+    let old = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .unwrap();
+    for stmt in [
+        "CREATE TABLE brand_profiles (brand_id TEXT PRIMARY KEY NOT NULL, version INTEGER NOT NULL,
+            updated_at_us INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID",
+        "PRAGMA user_version = 1",
+    ] {
+        sqlx::query(stmt).execute(&old).await.unwrap();
+    }
+    sqlx::query("INSERT INTO brand_profiles VALUES ('acme', 4, 1772366400000000, ?1)")
+        .bind(V1_BODY)
+        .execute(&old)
+        .await
+        .unwrap();
+    old.close().await;
+
+    let store = kairos::store::open(Location::Embedded(dir.path()))
+        .await
+        .unwrap();
+    let stored = store.get_profile("acme").await.unwrap().unwrap();
+    let expected: BrandProfile = serde_json::from_str(V1_BODY).unwrap();
+    assert_eq!(stored.profile, expected);
+    assert_eq!(stored.version, 4);
+    assert_eq!(stored.updated_at, t("2026-03-01T12:00:00Z"));
+    store.close().await;
+
+    let check = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+        .fetch_one(&check)
+        .await
+        .unwrap();
+    assert_eq!(version, 2);
+    let row = sqlx::query("SELECT id, body FROM brand_profiles WHERE brand_id = 'acme'")
+        .fetch_one(&check)
+        .await
+        .unwrap();
+    let body: String = row.get("body");
+    assert_eq!(
+        body,
+        r#"{"brand_id":"acme","display_name":"Acme","themes":[{"term":"anvil","weight":0.8}]}"#
+    );
+    check.close().await;
+}
