@@ -13,6 +13,7 @@ use tonic_health::ServingStatus;
 
 use crate::access::{KeySet, Keys, KeysError};
 use crate::cache::ProfileCache;
+use crate::candidates::CandidateIndex;
 use crate::config::ServeConfig;
 use crate::grpc::envelope::{EnvelopeConfig, EnvelopeLayer, InFlight};
 use crate::grpc::guardrails::GuardrailApi;
@@ -92,6 +93,7 @@ pub struct Application {
     metrics_addr: Option<SocketAddr>,
     store: Arc<dyn Store>,
     cache: Arc<ProfileCache>,
+    index: Arc<CandidateIndex>,
     scorer: Arc<Scorer>,
     /// Taken when the server starts (`Background::spawn`).
     writer: Option<DecisionWriter>,
@@ -184,6 +186,7 @@ impl Application {
             metrics_addr,
             store,
             cache,
+            index: Arc::new(CandidateIndex::new()),
             scorer,
             writer: Some(writer),
             metrics,
@@ -248,6 +251,8 @@ impl Application {
                 cache: self.cache.clone(),
                 blackouts: self.scorer.blackouts.clone(),
                 engagements: self.scorer.engagements.clone(),
+                index: self.index.clone(),
+                store: self.store.clone(),
             };
             let follower = tokio::spawn(crate::follow::follow(
                 feed,
@@ -263,11 +268,31 @@ impl Application {
             ));
             (stop, follower, watcher)
         });
-        let profiles = ProfileService::new(store, self.cache.clone());
+        // The candidate index is built beside the server: until it is
+        // ready, RankBrands walks every stored brand.
+        let index_build = {
+            let (index, store) = (self.index.clone(), store.clone());
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                match index.build(&*store).await {
+                    Ok(n) => tracing::info!(
+                        brands = n,
+                        secs = started.elapsed().as_secs_f64(),
+                        "candidate index ready"
+                    ),
+                    Err(e) => tracing::error!(
+                        error = %crate::error::chain(&e),
+                        "candidate index not built; RankBrands walks every brand"
+                    ),
+                }
+            })
+        };
+        let profiles = ProfileService::new(store, self.cache.clone(), self.index.clone());
         let scoring = ScoringApi::new(
             self.scorer.clone(),
             full_store.clone(),
             self.in_flight.clone(),
+            self.index.clone(),
         );
         let guardrails = GuardrailApi::new(full_store.clone(), self.scorer.clone());
         let max_request = usize::try_from(self.config.max_request_bytes).unwrap_or(usize::MAX);
@@ -358,6 +383,7 @@ impl Application {
             let _ = watcher.await;
             follower.abort();
         }
+        index_build.abort();
         if let Some(result) = early {
             background.finish().await;
             close_store(&*self.store).await;

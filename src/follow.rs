@@ -24,8 +24,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use crate::cache::ProfileCache;
+use crate::candidates::CandidateIndex;
 use crate::guardrails::{Blackouts, EngagementIndex};
-use crate::store::{Change, ChangeFeed, Feed};
+use crate::store::{Change, ChangeFeed, Feed, ProfileStore};
 
 /// Items buffered between the feed's task and the follower.
 const FEED_BUFFER: usize = 4096;
@@ -36,13 +37,20 @@ pub struct Replica {
     pub cache: Arc<ProfileCache>,
     pub blackouts: Arc<Blackouts>,
     pub engagements: Arc<EngagementIndex>,
+    pub index: Arc<CandidateIndex>,
+    pub store: Arc<dyn ProfileStore>,
 }
 
 impl Replica {
     /// Applies one announced change.
     pub async fn apply(&self, change: Change) {
         match change {
-            Change::Profile(id) => self.cache.invalidate(&id).await,
+            Change::Profile(id) => {
+                self.cache.invalidate(&id).await;
+                if let Err(e) = self.index.refresh(&*self.store, &id).await {
+                    tracing::warn!(error = %crate::error::chain(&e), "candidate index not refreshed; it is rebuilt when the feed resumes");
+                }
+            }
             Change::Blackouts => {
                 if let Err(e) = self.blackouts.reload().await {
                     tracing::warn!(error = %crate::error::chain(&e), "blackouts not reloaded; the re-check will retry");
@@ -95,6 +103,11 @@ pub async fn follow(
                     }
                     connected = true;
                     replica.resync().await;
+                    // Profiles written while the feed was away: index them
+                    // (a full pass, so only on a gap, not every re-check).
+                    if let Err(e) = replica.index.build(&*replica.store).await {
+                        tracing::warn!(error = %crate::error::chain(&e), "candidate index not rebuilt");
+                    }
                 }
                 Some(Feed::Lost) => {
                     if connected {

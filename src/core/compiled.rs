@@ -332,7 +332,7 @@ impl CompiledProfile {
 
 /// The brand's names: its display name, then each alias not already there
 /// (any case).
-fn brand_names(p: &BrandProfile) -> Vec<String> {
+pub(crate) fn brand_names(p: &BrandProfile) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     if !p.display_name.trim().is_empty() {
         names.push(p.display_name.clone());
@@ -348,7 +348,7 @@ fn brand_names(p: &BrandProfile) -> Vec<String> {
 /// Every term of the profile with what it is, in the order the matcher
 /// reports them: names (and the words a camel-case name splits into),
 /// themes, topics, competitors, blocked terms, blocked topics.
-fn term_list(p: &BrandProfile, names: &[String]) -> Vec<(String, Term)> {
+pub(crate) fn term_list(p: &BrandProfile, names: &[String]) -> Vec<(String, Term)> {
     let mut list: Vec<(String, Term)> = Vec::new();
     for (i, n) in names.iter().enumerate() {
         list.push((n.clone(), Term::Name(i)));
@@ -394,7 +394,10 @@ fn term_list(p: &BrandProfile, names: &[String]) -> Vec<(String, Term)> {
 /// One-case hashtags (#oreodunk) cannot be split by a dictionary that does
 /// not know the brand's words; the glued forms are checked against each
 /// tag's plausible split positions instead.
-fn glued_forms(list: &[(String, Term)], raw: &[Vec<String>]) -> (Vec<String>, Vec<Term>) {
+pub(crate) fn glued_forms(
+    list: &[(String, Term)],
+    raw: &[Vec<String>],
+) -> (Vec<String>, Vec<Term>) {
     let mut glued_pats = Vec::new();
     let mut glued_terms = Vec::new();
     for ((_, k), ws) in list.iter().zip(raw) {

@@ -9,6 +9,7 @@
 
 pub mod analyse;
 pub mod assess;
+pub mod candidates;
 pub mod compiled;
 pub mod lexicon;
 pub mod model;

@@ -777,7 +777,7 @@ pub(crate) struct GluedSet {
     by_prefix: FastMap<u64, Vec<u32>>,
 }
 
-fn prefix_key(b: &[u8]) -> Option<u64> {
+pub(crate) fn prefix_key(b: &[u8]) -> Option<u64> {
     match b {
         [x, y, z, ..] => Some(u64::from(*x) | u64::from(*y) << 8 | u64::from(*z) << 16),
         _ => None,

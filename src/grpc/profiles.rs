@@ -12,6 +12,7 @@ use super::pb;
 use super::pb::brand_profile_service_server::BrandProfileService;
 use super::status::oversized_limit;
 use crate::cache::ProfileCache;
+use crate::candidates::CandidateIndex;
 use crate::core::validate::{validate_brand_id, validate_profile};
 use crate::core::{ValidationError, model::BrandProfile};
 use crate::error::Error;
@@ -30,11 +31,20 @@ pub const MAX_IMPORT_ERRORS: usize = 1000;
 pub struct ProfileService {
     store: Arc<dyn ProfileStore>,
     cache: Arc<ProfileCache>,
+    index: Arc<CandidateIndex>,
 }
 
 impl ProfileService {
-    pub fn new(store: Arc<dyn ProfileStore>, cache: Arc<ProfileCache>) -> Self {
-        Self { store, cache }
+    pub fn new(
+        store: Arc<dyn ProfileStore>,
+        cache: Arc<ProfileCache>,
+        index: Arc<CandidateIndex>,
+    ) -> Self {
+        Self {
+            store,
+            cache,
+            index,
+        }
     }
 
     /// Converts and validates a profile; field paths start at `profile.`.
@@ -55,6 +65,7 @@ impl ProfileService {
             .upsert_profile(profile, expected_version, Timestamp::now())
             .await?;
         self.cache.invalidate(&profile.brand_id).await;
+        self.index.put(profile, done.stored.version).await;
         Ok(done)
     }
 }
@@ -75,6 +86,7 @@ impl ProfileService {
             .await?;
         for d in &done {
             self.cache.invalidate(&d.stored.profile.brand_id).await;
+            self.index.put(&d.stored.profile, d.stored.version).await;
             if d.created {
                 resp.created += 1;
             } else {
@@ -214,6 +226,10 @@ impl BrandProfileService for ProfileService {
             validate_brand_id(&req.brand_id, "brand_id")?;
             let deleted = self.store.delete_profile(&req.brand_id).await?;
             self.cache.invalidate(&req.brand_id).await;
+            if let Err(e) = self.index.refresh(&*self.store, &req.brand_id).await {
+                // The entry left behind only costs a failed load per rank.
+                tracing::warn!(error = %crate::error::chain(&e), "candidate index not refreshed after a delete");
+            }
             if !deleted {
                 return Err(Error::brand_not_found(&req.brand_id));
             }

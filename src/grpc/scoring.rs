@@ -18,6 +18,8 @@ use super::observe;
 use super::pb;
 use super::pb::scoring_service_server::ScoringService;
 use super::status::{item_error, oversized_limit};
+use crate::candidates::CandidateIndex;
+use crate::core::candidates::event_probe;
 use crate::core::model::{Blackout, EngagementCounts, Event};
 use crate::core::validate::{validate_brand_id, validate_event_time};
 use crate::core::{CompiledProfile, analyse};
@@ -63,14 +65,21 @@ pub struct ScoringApi {
     scorer: Arc<Scorer>,
     store: Arc<dyn Store>,
     in_flight: InFlight,
+    index: Arc<CandidateIndex>,
 }
 
 impl ScoringApi {
-    pub fn new(scorer: Arc<Scorer>, store: Arc<dyn Store>, in_flight: InFlight) -> Self {
+    pub fn new(
+        scorer: Arc<Scorer>,
+        store: Arc<dyn Store>,
+        in_flight: InFlight,
+        index: Arc<CandidateIndex>,
+    ) -> Self {
         Self {
             scorer,
             store,
             in_flight,
+            index,
         }
     }
 }
@@ -558,7 +567,20 @@ impl ScoringService for ScoringApi {
                 }
                 Ok(())
             };
-            if req.brand_ids.is_empty() {
+            let candidates = if req.brand_ids.is_empty() {
+                self.index
+                    .candidates(&event_probe(&analysed), &analysed.event.embedding)
+            } else {
+                None
+            };
+            if let Some(candidates) = candidates {
+                // Only the brands the event can concern: the rest have
+                // relevance zero, so opportunity zero, and are not ranked.
+                let ids: Vec<String> = candidates.iter().map(|id| id.to_string()).collect();
+                for page in ids.chunks(RANK_PAGE) {
+                    rank_page(page).await?;
+                }
+            } else if req.brand_ids.is_empty() {
                 // Every stored brand, a page of ids at a time so memory
                 // stays bounded whatever the number of brands.
                 let mut after: Option<String> = None;
@@ -654,7 +676,12 @@ impl TopK {
         }
     }
 
+    /// Keeps `a` if it is among the best `k`; a brand the event does not
+    /// concern (opportunity zero) is never ranked.
     fn offer(&mut self, a: crate::core::model::Assessment) {
+        if a.opportunity <= 0.0 {
+            return;
+        }
         self.heap.push(Ranked(a));
         if self.heap.len() > self.k {
             self.heap.pop();

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod budget;
+mod candidates;
 mod cli;
 mod durability;
 mod envelope;

@@ -114,6 +114,35 @@ async fn a_profile_updated_through_one_replica_is_scored_at_its_new_version_on_t
     .await
     .expect("B scores with version 2 within the bound");
     eprintln!("B saw the new profile version after {took:?}");
+    // B's candidate index learnt of the brand A wrote: RankBrands over
+    // every stored brand finds it.
+    let rank_b = async |b: &mut TestApp| {
+        b.scoring
+            .rank_brands(pb::RankBrandsRequest {
+                event: Some(moment().0),
+                now: Some(ts(NOW)),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .ranked
+            .into_iter()
+            .map(|a| a.brand_id)
+            .collect::<Vec<_>>()
+    };
+    let mut dunk = cookie_brand("dunkers");
+    dunk.display_name = "Dunkers".into();
+    dunk.aliases.clear();
+    r.a.upsert(dunk, None).await.unwrap();
+    let start = Instant::now();
+    while !rank_b(&mut r.b).await.contains(&"dunkers".to_string()) {
+        assert!(
+            start.elapsed() < FRESHNESS_BOUND,
+            "B's index never learnt of dunkers"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // A delete through B is seen by A.
     r.b.profiles
         .delete_brand_profile(pb::DeleteBrandProfileRequest {

@@ -407,7 +407,8 @@ async fn rank_brands_orders_by_opportunity() {
         log_decision: false,
         view: 0,
     };
-    // Empty list = every stored brand.
+    // Empty list = every stored brand; only those the moment concerns
+    // (opportunity above zero) are ranked, never padded with the rest.
     let all = app
         .scoring
         .rank_brands(req(vec![], 0))
@@ -415,8 +416,9 @@ async fn rank_brands_orders_by_opportunity() {
         .unwrap()
         .into_inner()
         .ranked;
-    assert_eq!(all.len(), 7);
-    assert_eq!(all[0].brand_id, "crumbly");
+    let ids: Vec<&str> = all.iter().map(|a| a.brand_id.as_str()).collect();
+    assert_eq!(ids, ["crumbly", "crumbs-lite"]);
+    assert!(all.iter().all(|a| a.opportunity > 0.0));
     for w in all.windows(2) {
         assert!(
             w[0].opportunity > w[1].opportunity
@@ -547,9 +549,29 @@ async fn rank_brands_pages_through_many_stored_brands() {
         .unwrap()
         .into_inner()
         .ranked;
-    assert_eq!(ranked.len(), 3);
-    assert_eq!(
-        ranked[0].brand_id, "zz-crumbly",
+    let ids: Vec<&str> = ranked.iter().map(|a| a.brand_id.as_str()).collect();
+    assert_eq!(ids, ["zz-crumbly"], "found through the index");
+    // An event addressed to the brand concerns every brand: no index
+    // narrows it, and every stored brand is walked, page by page.
+    let mut addressed = complaint("c1", "ann", "2026-02-03T20:38:00Z");
+    addressed.addressed_to_brand = true;
+    let ranked = app
+        .scoring
+        .rank_brands(pb::RankBrandsRequest {
+            event: Some(addressed),
+            brand_ids: vec![],
+            k: 1000,
+            now: Some(ts("2026-02-03T20:40:00Z")),
+            log_decision: false,
+            view: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .ranked;
+    assert_eq!(ranked.len(), 700);
+    assert!(
+        ranked.iter().any(|a| a.brand_id == "zz-crumbly"),
         "the last brand of the last page still ranks"
     );
     app.stop().await;
