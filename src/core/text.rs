@@ -206,9 +206,14 @@ impl Hasher for FastHasher {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            h = (h.rotate_left(23) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+            // The zero-padded little-endian word, assembled byte by byte: a
+            // copy of a variable length is a call to memcpy, which cost more
+            // than the hashing of a short word.
+            let word = rest
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (i, b)| w | u64::from(*b) << (8 * i));
+            h = (h.rotate_left(23) ^ word).wrapping_mul(K);
         }
         self.0 = h;
     }

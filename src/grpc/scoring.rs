@@ -155,14 +155,19 @@ async fn score_request(
     let event = input
         .event
         .ok_or_else(|| Error::invalid("event", "must be set"))?;
-    // The encoding keys the analysis cache and is what the log digests.
-    let encoded = event.encode_to_vec();
+    // The encoding keys the analysis cache and is what the log digests;
+    // with neither, it is not made.
+    let encoded = if scorer.analyses.caches() || scorer.should_log(input.log) {
+        event.encode_to_vec()
+    } else {
+        Vec::new()
+    };
     let analyse = |scorer: &Scorer, encoded: &[u8], event: &pb::Event| {
         scorer.analysis(encoded, || {
             event_in(event).map_err(|v| Error::from(v.within("event")))
         })
     };
-    let (analysed, encoded) = if encoded.len() > OFFLOAD_EVENT_BYTES {
+    let (analysed, encoded) = if event.encoded_len() > OFFLOAD_EVENT_BYTES {
         let scorer = scorer.clone();
         tokio::task::spawn_blocking(move || {
             let analysed = analyse(&scorer, &encoded, &event);
