@@ -2,7 +2,10 @@
 # Reproduces the server-level figures of BENCHMARKS.md on this machine:
 # a release server on loopback, synthetic brands, `kairos bench` (Score,
 # ScoreBatch, ScoreStream and the health-check baseline in one run), h2load
-# for the same unary calls, and resident memory with many profiles.
+# for the same unary calls, resident memory with many profiles, the
+# candidate index's memory, COMPACT against FULL, RankBrands against the
+# number of stored brands (scripts/bench-scale.py, needs python3 with
+# grpcio and grpcio-tools), and with STORE_PROFILES=N the storage migration.
 # Everything targets 127.0.0.1 and every load loop is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,3 +79,47 @@ PY
 grpcurl -plaintext -max-msg-sz 67108864 -d @ "$ADDR" kairos.v1.ScoringService/RankBrands < "$DATA/rank.json" >/dev/null
 echo "rss with 10,000 compiled profiles cached: $(rss)"
 du -sh "$DATA" | awk '{print "store on disk: " $1}'
+kill $SERVER; wait $SERVER 2>/dev/null || true
+
+echo "== candidate index: the same $MEMORY_BRANDS profiles, indexed from the store at start"
+start_server
+for _ in $(seq 300); do grep -q "candidate index ready" "$DATA/server.log" && break; sleep 0.2; done
+grep "candidate index ready" "$DATA/server.log" | sed 's/.*INFO kairos::app: //'
+echo "rss with the index built (nothing cached): $(rss)"
+kill $SERVER; wait $SERVER 2>/dev/null || true
+
+echo "== COMPACT against FULL (1,000 brands; ScoreBatch 10 events x 100 brands)"
+rm -rf "$DATA"/kairos.db*
+start_server
+"$BIN" bench --server "http://$ADDR" --setup --brands "$BRANDS" --rpc health --seconds 1 >/dev/null
+for view in "" --compact; do
+    for rpc in batch stream; do
+        echo "-- $rpc ${view:-(full)}"
+        "$BIN" bench --server "http://$ADDR" --brands "$BRANDS" --rpc "$rpc" $view \
+            --concurrency 64 --connections 1 --seconds "$SECONDS_PER_RPC" | tail -1
+    done
+done
+kill $SERVER; wait $SERVER 2>/dev/null || true
+
+echo "== RankBrands against stored brands (1,000 / 10,000 / 50,000), answer bytes per pair"
+rm -rf "$DATA"/kairos.db*
+start_server
+python3 scripts/bench-scale.py "$ADDR"
+kill $SERVER; wait $SERVER 2>/dev/null || true
+
+# STORE_PROFILES=1000000 also times the migration of a schema-1 store of
+# that many 20-theme profiles and compares its size with its bodies' (about
+# 5 GB of disk and two minutes at a million).
+if [ "${STORE_PROFILES:-0}" -gt 0 ]; then
+    echo "== storage: a schema-1 store of $STORE_PROFILES profiles, migrated at start"
+    rm -rf "$DATA"/kairos.db*
+    python3 scripts/make-v1-store.py "$DATA" "$STORE_PROFILES"
+    du -sb "$DATA" | awk '{print "schema 1 on disk: " $1 " bytes"}'
+    "$BIN" serve --listen "$ADDR" --data-dir "$DATA" 2>"$DATA/server.log" &
+    SERVER=$!
+    for _ in $(seq 1200); do grep -q "kairos listening" "$DATA/server.log" && break; sleep 0.5; done
+    grep "store migrated" "$DATA/server.log" | sed 's/.*INFO kairos::store::sqlite: //'
+    kill $SERVER; wait $SERVER 2>/dev/null || true
+    du -sb "$DATA" | awk '{print "schema 2 on disk: " $1 " bytes"}'
+    python3 -c "import sqlite3,sys; n,s=sqlite3.connect(sys.argv[1]).execute('select count(*), sum(length(body)) from brand_profiles').fetchone(); print(f'{n} profiles, {s} bytes of bodies ({s/n:.0f} a profile)')" "$DATA/kairos.db"
+fi

@@ -275,11 +275,17 @@ impl Application {
             tokio::spawn(async move {
                 let started = std::time::Instant::now();
                 match index.build(&*store).await {
-                    Ok(n) => tracing::info!(
-                        brands = n,
-                        secs = started.elapsed().as_secs_f64(),
-                        "candidate index ready"
-                    ),
+                    Ok(n) => {
+                        let stats = index.stats();
+                        tracing::info!(
+                            brands = n,
+                            keys = stats.keys,
+                            postings = stats.postings,
+                            approx_mb = stats.approx_bytes as f64 / (1 << 20) as f64,
+                            secs = started.elapsed().as_secs_f64(),
+                            "candidate index ready"
+                        )
+                    }
                     Err(e) => tracing::error!(
                         error = %crate::error::chain(&e),
                         "candidate index not built; RankBrands walks every brand"
