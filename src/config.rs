@@ -22,7 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Start the gRPC server.
     Serve(ServeConfig),
-    /// Import brand profiles from a YAML or JSON file into a running server.
+    /// Import brand profiles from a YAML or JSON file into a running server
+    /// (also `kairos profiles import`).
     Import(crate::cli::ImportArgs),
     /// Score one event (YAML or JSON file) for one brand and explain the result.
     Score(crate::cli::ScoreArgs),
@@ -33,6 +34,16 @@ pub enum Command {
     /// (built with `--features loadgen`).
     #[cfg(feature = "loadgen")]
     Bench(crate::cli::bench::BenchArgs),
+    /// Brand profiles: import, get, list, delete.
+    Profiles {
+        #[command(subcommand)]
+        command: crate::cli::manage::ProfilesCommand,
+    },
+    /// The crisis switch: create, list and lift blackouts.
+    Blackout {
+        #[command(subcommand)]
+        command: crate::cli::manage::BlackoutCommand,
+    },
     /// Query the decision log.
     Decisions {
         #[command(subcommand)]

@@ -42,6 +42,14 @@ async fn main() -> ExitCode {
             quiet_on_closed_stdout();
             kairos::cli::bench(args).await
         }
+        Command::Profiles { command } => {
+            quiet_on_closed_stdout();
+            kairos::cli::manage::profiles(command).await
+        }
+        Command::Blackout { command } => {
+            quiet_on_closed_stdout();
+            kairos::cli::manage::blackout(command).await
+        }
         Command::Decisions {
             command: DecisionsCommand::Export(args),
         } => {

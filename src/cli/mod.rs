@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod eval;
 pub mod files;
+pub mod manage;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,7 +22,8 @@ use crate::grpc::pb::scoring_service_client::ScoringServiceClient;
 
 #[derive(Debug, Clone, Args)]
 pub struct Connection {
-    /// The server to talk to (https://… for TLS).
+    /// The server to talk to: host:port, http://host:port, or https://… for
+    /// TLS.
     #[arg(long, env = "KAIROS_SERVER", default_value = "http://127.0.0.1:50051")]
     pub server: String,
     /// API key sent as `authorization: Bearer <key>`. Prefer the
@@ -116,9 +118,15 @@ impl Connection {
 
     pub async fn channel(&self) -> Result<Conn, String> {
         let tls = self.tls()?;
-        let server = match (&tls, self.server.strip_prefix("http://")) {
+        // `host:port` alone is taken as plain HTTP/2 (or TLS with --ca-cert).
+        let given = if self.server.contains("://") {
+            self.server.clone()
+        } else {
+            format!("http://{}", self.server)
+        };
+        let server = match (&tls, given.strip_prefix("http://")) {
             (Some(_), Some(rest)) => format!("https://{rest}"),
-            _ => self.server.clone(),
+            _ => given.clone(),
         };
         let mut endpoint = Channel::from_shared(server.clone())
             .map_err(|e| format!("bad --server {:?}: {e}", self.server))?;

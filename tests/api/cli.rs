@@ -183,3 +183,104 @@ async fn a_closed_stdout_ends_a_client_command_without_a_panic() {
     assert_eq!(status.signal(), Some(13), "ended by SIGPIPE: {status:?}");
     app.stop().await;
 }
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+async fn profiles_and_blackouts_are_managed_from_the_command_line() {
+    let app = spawn_app().await;
+    // host:port without a scheme is accepted.
+    let server = app.addr.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("brands.yaml");
+    std::fs::write(
+        &file,
+        "profiles:\n  - brand_id: crumbly\n    display_name: Crumbly Cookies\n    themes: [cookie, {term: dark, weight: 0.8}]\n  - brand_id: farm\n    themes: [tractor]\n",
+    )
+    .unwrap();
+    let run = |list: &[&str]| {
+        let mut a = args(list);
+        a.extend(args(&["--server", &server]));
+        kairos(a)
+    };
+    let (code, out, err) = run(&["profiles", "import", &file.display().to_string()]).await;
+    assert_eq!(code, 0, "{out}{err}");
+
+    let (code, out, _) = run(&["profiles", "list"]).await;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("crumbly") && out.contains("Crumbly Cookies") && out.contains("farm"),
+        "{out}"
+    );
+    let (code, out, _) = run(&["profiles", "list", "--json"]).await;
+    assert_eq!(code, 0);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["brandId"], "crumbly");
+
+    let (code, out, _) = run(&["profiles", "get", "crumbly"]).await;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("version 1") && out.contains("cookie (1.00)") && out.contains("dark (0.80)"),
+        "{out}"
+    );
+    let (code, _, err) = run(&["profiles", "get", "nobody"]).await;
+    assert_eq!(code, 1, "the server refused: exit 1");
+    assert!(err.contains("not found"), "{err}");
+
+    let (code, out, _) = run(&["profiles", "delete", "farm"]).await;
+    assert_eq!((code, out.trim()), (0, "deleted farm"));
+    let (_, out, _) = run(&["profiles", "list"]).await;
+    assert!(!out.contains("farm"), "{out}");
+
+    // The crisis switch.
+    let (code, out, err) = run(&[
+        "blackout",
+        "create",
+        "--scope",
+        "brand",
+        "--brand",
+        "crumbly",
+        "--reason",
+        "storm damage, pause",
+    ])
+    .await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("in force") && out.contains("brand crumbly"),
+        "{out}"
+    );
+    let id = out.split_whitespace().nth(1).unwrap().to_string();
+    let (code, out, _) = run(&["blackout", "list"]).await;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&id) && out.contains("storm damage, pause"),
+        "{out}"
+    );
+    let (code, out, _) = run(&["blackout", "list", "--json"]).await;
+    assert_eq!(code, 0);
+    let b: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (b["scope"].as_str(), b["brandId"].as_str()),
+        (Some("BLACKOUT_SCOPE_BRAND"), Some("crumbly"))
+    );
+    let (code, out, _) = run(&["blackout", "delete", &id]).await;
+    assert_eq!(code, 0, "{out}");
+    let (_, out, _) = run(&["blackout", "list"]).await;
+    assert_eq!(out.trim(), "no blackouts in force");
+    // A bad flag value is the server's refusal, named.
+    let (code, _, err) = run(&["blackout", "create", "--scope", "topic", "--reason", "x"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("terms"), "{err}");
+
+    // No server: exit 2, and the address is named.
+    let (code, _, err) = kairos(args(&["profiles", "list", "--server", "127.0.0.1:1"])).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("127.0.0.1:1"), "{err}");
+    app.stop().await;
+}
