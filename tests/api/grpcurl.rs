@@ -111,5 +111,9 @@ async fn grpcurl_walkthrough() {
     .unwrap_err();
     assert!(invalid.contains("InvalidArgument"), "{invalid}");
     assert!(invalid.contains("profile.themes[0].weight"), "{invalid}");
+    // The error details are decoded through reflection, not shown as base64.
+    assert!(invalid.contains("google.rpc.BadRequest"), "{invalid}");
+    assert!(invalid.contains("google.rpc.ErrorInfo"), "{invalid}");
+    assert!(!invalid.contains("not recognized"), "{invalid}");
     app.stop().await;
 }
