@@ -11,12 +11,16 @@
 //!
 //! It is built from the store at start (in the background; until it is
 //! ready, RankBrands walks every brand as before) and kept current on
-//! every write: a local upsert `put`s the profile it wrote, a delete or
-//! another replica's change `refresh`es the brand from the store. Updates
-//! are serialised and a `put` never replaces a newer version, so the index
-//! ends at what the store holds. An entry for a brand that is gone only
-//! costs a failed load; a missing entry would lose a brand, which the
-//! serialisation rules out.
+//! every write: after a write commits, `refresh` re-reads the brand from
+//! the store and indexes what is there (or drops it). Refreshes and the
+//! build's pages run one at a time, each reading the store under the same
+//! lock, and a refresh runs after its write committed, so the last one to
+//! run has read the last commit: the index ends at what the store holds,
+//! whatever the order writers finish in (versions cannot tell, since a
+//! brand deleted and created again starts again at version 1). Callers
+//! run refreshes in tasks of their own, so a cancelled request does not
+//! skip one. An entry for a brand that is gone only costs a failed load; a
+//! refresh the store could not serve is retried.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,18 +29,21 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::Mutex;
 
 use crate::core::candidates::{BrandKeys, EventProbe, brand_keys};
-use crate::core::model::BrandProfile;
 use crate::store::{ProfileStore, StoreError};
 
 /// Profiles read per store page while building.
 const BUILD_PAGE: usize = 1000;
+/// A failed refresh is retried after 250 ms, doubling up to 32 s (about a
+/// minute in all).
+const REFRESH_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(250);
+const REFRESH_RETRY_LAST: std::time::Duration = std::time::Duration::from_secs(32);
 
 #[derive(Default)]
 struct Inner {
     /// Brand id per slot; `None` for a free slot.
     slots: Vec<Option<Arc<str>>>,
     free: Vec<u32>,
-    /// Slot, indexed version and keys of each brand (keys to unindex it).
+    /// Slot, keys and embedding of each brand (to unindex it).
     brands: HashMap<Arc<str>, Indexed>,
     /// Slots per key, ascending.
     postings: HashMap<u64, Vec<u32>>,
@@ -49,9 +56,8 @@ type EmbeddingRow = (u32, Box<[f32]>, f32);
 
 struct Indexed {
     slot: u32,
-    version: i64,
     keys: Box<[u64]>,
-    embedding_len: usize,
+    embedding: Box<[f32]>,
 }
 
 /// Sizes, for the metrics and the benchmarks.
@@ -91,30 +97,23 @@ impl CandidateIndex {
         self.ready.load(Ordering::Acquire)
     }
 
-    /// Indexes every stored brand, page by page. Writes during the build
-    /// go through `put` and `refresh` as usual; versions keep a page read
-    /// before a write from undoing it.
+    /// Indexes every stored brand, page by page. Each page is read and
+    /// applied under the update lock, so no refresh falls between the two.
     pub async fn build(&self, store: &dyn ProfileStore) -> Result<usize, StoreError> {
         let mut after: Option<String> = None;
         let mut indexed = 0;
         loop {
+            let _u = self.updates.lock().await;
             let page = store.list_profiles(after.as_deref(), BUILD_PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.profile.brand_id.clone());
-            let keyed: Vec<(String, i64, BrandKeys)> = page
+            let keyed: Vec<(String, BrandKeys)> = page
                 .iter()
-                .map(|s| {
-                    (
-                        s.profile.brand_id.clone(),
-                        s.version,
-                        brand_keys(&s.profile),
-                    )
-                })
+                .map(|s| (s.profile.brand_id.clone(), brand_keys(&s.profile)))
                 .collect();
-            let _u = self.updates.lock().await;
             let mut inner = self.write();
-            for (id, version, keys) in keyed {
-                inner.put(&id, version, keys);
+            for (id, keys) in keyed {
+                inner.replace(&id, keys);
                 indexed += 1;
             }
         }
@@ -122,15 +121,8 @@ impl CandidateIndex {
         Ok(indexed)
     }
 
-    /// Indexes a profile just written at `version`.
-    pub async fn put(&self, profile: &BrandProfile, version: i64) {
-        let keys = brand_keys(profile);
-        let _u = self.updates.lock().await;
-        self.write().put(&profile.brand_id, version, keys);
-    }
-
-    /// Re-reads a brand from the store (after a delete, or another
-    /// replica's change) and indexes what is there.
+    /// Re-reads a brand from the store after a write committed (a local
+    /// one, or another replica's) and indexes what is there.
     pub async fn refresh(
         &self,
         store: &dyn ProfileStore,
@@ -140,11 +132,60 @@ impl CandidateIndex {
         match store.get_profile(brand_id).await? {
             Some(stored) => {
                 let keys = brand_keys(&stored.profile);
-                self.write().replace(brand_id, stored.version, keys);
+                self.write().replace(brand_id, keys);
             }
             None => self.write().remove(brand_id),
         }
         Ok(())
+    }
+
+    /// `refresh` of each brand after a write: awaited, so the writer's next
+    /// RankBrands sees its write, but run in a task of its own, so a request
+    /// cancelled after its write committed does not skip it. A brand the
+    /// store cannot serve now is retried in the background.
+    pub async fn refresh_after_write(
+        self: &Arc<Self>,
+        store: Arc<dyn ProfileStore>,
+        brand_ids: Vec<String>,
+    ) {
+        let index = Arc::clone(self);
+        let task = tokio::spawn(async move {
+            let mut failed = Vec::new();
+            for id in brand_ids {
+                if index.refresh(&*store, &id).await.is_err() {
+                    failed.push(id);
+                }
+            }
+            if !failed.is_empty() {
+                index.refresh_later(store, failed);
+            }
+        });
+        let _ = task.await;
+    }
+
+    /// `refresh` of each brand in the background, retried while the store
+    /// fails, for about a minute.
+    pub fn refresh_later(self: &Arc<Self>, store: Arc<dyn ProfileStore>, brand_ids: Vec<String>) {
+        let index = Arc::clone(self);
+        tokio::spawn(async move {
+            for id in brand_ids {
+                let mut delay = REFRESH_RETRY_FIRST;
+                loop {
+                    match index.refresh(&*store, &id).await {
+                        Ok(()) => break,
+                        Err(e) if delay <= REFRESH_RETRY_LAST => {
+                            tracing::warn!(error = %crate::error::chain(&e), brand_id = %id, "candidate index refresh failed; retrying");
+                            tokio::time::sleep(delay).await;
+                            delay *= 2;
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %crate::error::chain(&e), brand_id = %id, "candidate index refresh failed; the entry is stale until the brand is written again or the server restarts");
+                            break;
+                        }
+                    }
+                }
+            }
+        });
     }
 
     /// The brands `probe` (and `embedding`) can concern, sorted by id.
@@ -177,10 +218,11 @@ impl CandidateIndex {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         let postings: usize = inner.postings.values().map(Vec::len).sum();
         let keys_held: usize = inner.brands.values().map(|b| b.keys.len()).sum();
+        // Each brand's embedding is held twice: in its row and its entry.
         let embedded: usize = inner
             .embeddings
             .values()
-            .flat_map(|rows| rows.iter().map(|r| r.1.len() * 4 + 24))
+            .flat_map(|rows| rows.iter().map(|r| r.1.len() * 8 + 24))
             .sum();
         IndexStats {
             brands: inner.brands.len(),
@@ -201,15 +243,17 @@ impl CandidateIndex {
 }
 
 impl Inner {
-    /// Indexes `keys` for a brand unless a newer version is indexed.
-    fn put(&mut self, id: &str, version: i64, keys: BrandKeys) {
-        if self.brands.get(id).is_some_and(|b| b.version > version) {
+    /// Indexes `keys` for a brand, replacing what it had.
+    fn replace(&mut self, id: &str, keys: BrandKeys) {
+        // The common case of a rebuild, or of a rewrite that kept the
+        // terms: nothing to move (and no long posting list to shift).
+        if self
+            .brands
+            .get(id)
+            .is_some_and(|b| *b.keys == *keys.keys && *b.embedding == *keys.embedding)
+        {
             return;
         }
-        self.replace(id, version, keys);
-    }
-
-    fn replace(&mut self, id: &str, version: i64, keys: BrandKeys) {
         self.remove(id);
         let name: Arc<str> = Arc::from(id);
         let slot = match self.free.pop() {
@@ -230,17 +274,16 @@ impl Inner {
             let at = list.partition_point(|s| *s < slot);
             list.insert(at, slot);
         }
-        let embedding_len = keys.embedding.len();
-        if embedding_len > 0 {
-            let norm = keys
-                .embedding
+        let embedding = keys.embedding.into_boxed_slice();
+        if !embedding.is_empty() {
+            let norm = embedding
                 .iter()
                 .map(|x| f64::from(*x) * f64::from(*x))
                 .sum::<f64>()
                 .sqrt() as f32;
-            self.embeddings.entry(embedding_len).or_default().push((
+            self.embeddings.entry(embedding.len()).or_default().push((
                 slot,
-                keys.embedding.into_boxed_slice(),
+                embedding.clone(),
                 norm,
             ));
         }
@@ -248,9 +291,8 @@ impl Inner {
             name,
             Indexed {
                 slot,
-                version,
                 keys: keys.keys.into_boxed_slice(),
-                embedding_len,
+                embedding,
             },
         );
     }
@@ -269,8 +311,8 @@ impl Inner {
                 }
             }
         }
-        if old.embedding_len > 0
-            && let Some(rows) = self.embeddings.get_mut(&old.embedding_len)
+        if !old.embedding.is_empty()
+            && let Some(rows) = self.embeddings.get_mut(&old.embedding.len())
         {
             rows.retain(|r| r.0 != old.slot);
         }

@@ -47,8 +47,8 @@ impl Replica {
         match change {
             Change::Profile(id) => {
                 self.cache.invalidate(&id).await;
-                if let Err(e) = self.index.refresh(&*self.store, &id).await {
-                    tracing::warn!(error = %crate::error::chain(&e), "candidate index not refreshed; it is rebuilt when the feed resumes");
+                if self.index.refresh(&*self.store, &id).await.is_err() {
+                    self.index.refresh_later(self.store.clone(), vec![id]);
                 }
             }
             Change::Blackouts => {
@@ -93,19 +93,27 @@ pub async fn follow(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.reset();
     let mut connected = false;
+    // Every `Resumed` but the first (the feed's first connection, which
+    // follows the start-up build) closes a gap.
+    let mut resumed_before = false;
     loop {
         tokio::select! {
             item = rx.recv() => match item {
                 Some(Feed::Change(change)) => replica.apply(change).await,
                 Some(Feed::Resumed) => {
-                    if connected {
+                    let gap = resumed_before;
+                    resumed_before = true;
+                    if gap {
                         tracing::info!("change feed reconnected; re-checking cached state");
                     }
                     connected = true;
                     replica.resync().await;
                     // Profiles written while the feed was away: index them
-                    // (a full pass, so only on a gap, not every re-check).
-                    if let Err(e) = replica.index.build(&*replica.store).await {
+                    // again (a full pass, so only after a gap: the first
+                    // connection follows the start-up build).
+                    if gap
+                        && let Err(e) = replica.index.build(&*replica.store).await
+                    {
                         tracing::warn!(error = %crate::error::chain(&e), "candidate index not rebuilt");
                     }
                 }

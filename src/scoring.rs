@@ -222,14 +222,14 @@ impl Analyses {
         }
     }
 
-    /// The analysis of the event whose canonical encoding is `encoded`;
-    /// `event` converts and validates it on a miss. Returns whether it was
-    /// a hit, for the metrics.
     /// Whether analyses are kept (`--event-cache-mb` above 0).
     pub fn caches(&self) -> bool {
         self.cache.is_some()
     }
 
+    /// The analysis of the event whose canonical encoding is `encoded`;
+    /// `event` converts and validates it on a miss. Returns whether it was
+    /// a hit, for the metrics.
     pub fn get_or_analyse<E>(
         &self,
         encoded: &[u8],

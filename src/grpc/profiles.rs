@@ -65,7 +65,9 @@ impl ProfileService {
             .upsert_profile(profile, expected_version, Timestamp::now())
             .await?;
         self.cache.invalidate(&profile.brand_id).await;
-        self.index.put(profile, done.stored.version).await;
+        self.index
+            .refresh_after_write(self.store.clone(), vec![profile.brand_id.clone()])
+            .await;
         Ok(done)
     }
 }
@@ -84,9 +86,16 @@ impl ProfileService {
             .store
             .upsert_profiles(pending, Timestamp::now())
             .await?;
+        self.index
+            .refresh_after_write(
+                self.store.clone(),
+                done.iter()
+                    .map(|d| d.stored.profile.brand_id.clone())
+                    .collect(),
+            )
+            .await;
         for d in &done {
             self.cache.invalidate(&d.stored.profile.brand_id).await;
-            self.index.put(&d.stored.profile, d.stored.version).await;
             if d.created {
                 resp.created += 1;
             } else {
@@ -226,10 +235,9 @@ impl BrandProfileService for ProfileService {
             validate_brand_id(&req.brand_id, "brand_id")?;
             let deleted = self.store.delete_profile(&req.brand_id).await?;
             self.cache.invalidate(&req.brand_id).await;
-            if let Err(e) = self.index.refresh(&*self.store, &req.brand_id).await {
-                // The entry left behind only costs a failed load per rank.
-                tracing::warn!(error = %crate::error::chain(&e), "candidate index not refreshed after a delete");
-            }
+            self.index
+                .refresh_after_write(self.store.clone(), vec![req.brand_id.clone()])
+                .await;
             if !deleted {
                 return Err(Error::brand_not_found(&req.brand_id));
             }

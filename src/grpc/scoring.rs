@@ -573,8 +573,14 @@ impl ScoringService for ScoringApi {
                 Ok(())
             };
             let candidates = if req.brand_ids.is_empty() {
-                self.index
-                    .candidates(&event_probe(&analysed), &analysed.event.embedding)
+                // Off the reactor: with many brands sharing a word, or many
+                // embeddings to scan, this is real work.
+                let (index, analysed) = (self.index.clone(), analysed.clone());
+                tokio::task::spawn_blocking(move || {
+                    index.candidates(&event_probe(&analysed), &analysed.event.embedding)
+                })
+                .await
+                .map_err(|e| Error::Internal(Box::new(e)))?
             } else {
                 None
             };

@@ -155,15 +155,24 @@ impl SqliteStore {
             let Some(last) = rows.last() else { break };
             after = last.try_get("brand_id")?;
             for row in &rows {
-                let stored = decode_row(row)?;
+                // A body this build cannot read is moved as it is: the
+                // migration must not cost the other profiles (reading that
+                // one fails as it did before).
+                let body = match decode_row(row) {
+                    Ok(stored) => encode(&stored.profile)?,
+                    Err(e) => {
+                        tracing::warn!(error = %crate::error::chain(&e), "profile moved without compaction");
+                        row.try_get("body")?
+                    }
+                };
                 sqlx::query(
                     "INSERT INTO brand_profiles_v2 (brand_id, version, updated_at_us, body)
                      VALUES (?1, ?2, ?3, ?4)",
                 )
-                .bind(&stored.profile.brand_id)
-                .bind(stored.version)
-                .bind(to_micros(stored.updated_at))
-                .bind(encode(&stored.profile)?)
+                .bind(row.try_get::<String, _>("brand_id")?)
+                .bind(row.try_get::<i64, _>("version")?)
+                .bind(row.try_get::<i64, _>("updated_at_us")?)
+                .bind(body)
                 .execute(&mut *tx)
                 .await?;
                 moved += 1;

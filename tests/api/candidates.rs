@@ -291,3 +291,156 @@ async fn ranking_through_the_index_equals_ranking_every_brand() {
     assert!(found > 100, "the events concern brands: {found}");
     app.stop().await;
 }
+
+/// The index asked directly: the exact brands it offers for each event,
+/// so a test cannot pass by the walk over every brand answering instead.
+#[tokio::test]
+async fn the_index_offers_exactly_the_brands_an_event_names() {
+    use kairos::candidates::CandidateIndex;
+    use kairos::core::candidates::event_probe;
+    use kairos::core::model::BrandProfile;
+    use kairos::grpc::convert::event_in;
+    use kairos::store::Location;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = kairos::store::open(Location::Embedded(dir.path()))
+        .await
+        .unwrap();
+    let now = jiff::Timestamp::now();
+    let write = async |p: BrandProfile| {
+        store.upsert_profile(&p, None, now).await.unwrap();
+    };
+    let brand = |id: &str| BrandProfile {
+        brand_id: id.into(),
+        ..Default::default()
+    };
+    let term = |t: &str| kairos::core::model::WeightedTerm {
+        term: t.into(),
+        weight: 0.9,
+    };
+    // A handle only: the display name shares no word with it.
+    write(BrandProfile {
+        display_name: "Biscuit Works".into(),
+        aliases: vec!["@crumbly".into()],
+        ..brand("handle")
+    })
+    .await;
+    write(BrandProfile {
+        themes: vec![term("dunk in the dark")],
+        ..brand("phrase")
+    })
+    .await;
+    write(BrandProfile {
+        themes: vec![term("fußball")],
+        ..brand("german")
+    })
+    .await;
+    write(BrandProfile {
+        topics: vec![term("basketball")],
+        ..brand("topical")
+    })
+    .await;
+    write(BrandProfile {
+        embedding: vec![0.5, 0.5, 0.0],
+        ..brand("embedded")
+    })
+    .await;
+    write(BrandProfile {
+        themes: vec![term("tractor")],
+        ..brand("farm")
+    })
+    .await;
+    let index = Arc::new(CandidateIndex::new());
+    assert_eq!(index.build(&*store).await.unwrap(), 6);
+
+    let offered = |e: pb::Event| {
+        let analysed = kairos::core::analyse(&event_in(&e).unwrap());
+        let found = index
+            .candidates(&event_probe(&analysed), &analysed.event.embedding)
+            .unwrap();
+        found.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let cases: Vec<(&str, pb::Event, Vec<&str>)> = vec![
+        (
+            "handle",
+            event("thanks @crumbly for the snacks"),
+            vec!["handle"],
+        ),
+        (
+            "camel-case hashtag",
+            pb::Event {
+                hashtags: vec!["#DunkInTheDark".into()],
+                ..event("what a night")
+            },
+            vec!["phrase"],
+        ),
+        (
+            "one-case hashtag",
+            pb::Event {
+                hashtags: vec!["#dunkinthedark".into()],
+                ..event("what a night")
+            },
+            vec!["phrase"],
+        ),
+        (
+            "German text (raw form)",
+            pb::Event {
+                language: "de".into(),
+                ..event("Fußball heute Abend im Stadion")
+            },
+            vec!["german"],
+        ),
+        (
+            "topic label",
+            pb::Event {
+                topics: vec![pb::Topic {
+                    label: "Basketball".into(),
+                    confidence: 0.9,
+                }],
+                ..event("what a night")
+            },
+            vec!["topical"],
+        ),
+        (
+            "embedding (positive cosine only)",
+            pb::Event {
+                embedding: vec![0.1, 0.2, 0.9],
+                ..event("what a night")
+            },
+            vec!["embedded"],
+        ),
+        (
+            "opposite embedding",
+            pb::Event {
+                embedding: vec![-1.0, -1.0, 0.0],
+                ..event("what a night")
+            },
+            vec![],
+        ),
+        ("nothing shared", event("what a night"), vec![]),
+    ];
+    for (what, e, want) in cases {
+        assert_eq!(offered(e), want, "{what}");
+    }
+
+    // Deleted and created again (its version starts again at 1) with other
+    // terms: the index follows the store, not the versions.
+    store.delete_profile("farm").await.unwrap();
+    index.refresh(&*store, "farm").await.unwrap();
+    assert!(offered(event("a tractor parade")).is_empty());
+    write(BrandProfile {
+        themes: vec![term("harvest")],
+        ..brand("farm")
+    })
+    .await;
+    index.refresh(&*store, "farm").await.unwrap();
+    assert!(offered(event("a tractor parade")).is_empty());
+    assert_eq!(offered(event("the harvest festival")), ["farm"]);
+    // An event addressed to the brand concerns every brand: no narrowing.
+    let mut addressed = event("my order never arrived");
+    addressed.addressed_to_brand = true;
+    let analysed = kairos::core::analyse(&event_in(&addressed).unwrap());
+    assert!(index.candidates(&event_probe(&analysed), &[]).is_none());
+    store.close().await;
+}

@@ -423,6 +423,24 @@ async fn a_schema_1_file_is_migrated_to_compact_rows_keeping_every_profile() {
         .execute(&old)
         .await
         .unwrap();
+    // More than one page of the migration's copy, and a body no build can
+    // read (it must not stop the others from moving).
+    let mut tx = old.begin().await.unwrap();
+    for i in 0..1500 {
+        sqlx::query("INSERT INTO brand_profiles VALUES (?1, 1, 1772366400000000, ?2)")
+            .bind(format!("b{i:04}"))
+            .bind(V1_BODY.replace("\"acme\"", &format!("\"b{i:04}\"")))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO brand_profiles VALUES ('zz-corrupt', 1, 1772366400000000, '{not json')",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     old.close().await;
 
     let store = kairos::store::open(Location::Embedded(dir.path()))
@@ -433,6 +451,13 @@ async fn a_schema_1_file_is_migrated_to_compact_rows_keeping_every_profile() {
     assert_eq!(stored.profile, expected);
     assert_eq!(stored.version, 4);
     assert_eq!(stored.updated_at, t("2026-03-01T12:00:00Z"));
+    let last = store.get_profile("b1499").await.unwrap().unwrap();
+    assert_eq!(last.profile.brand_id, "b1499");
+    assert!(matches!(
+        store.get_profile("zz-corrupt").await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert_eq!(store.list_brand_ids(None, 5000).await.unwrap().len(), 1502);
     store.close().await;
 
     let check = SqlitePoolOptions::new()
