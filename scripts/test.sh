@@ -25,6 +25,12 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
         sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
     fi
 fi
+# The Python example runs in the tests (grpcio, stubs made with grpcio-tools).
+if ! python3 -c 'import grpc, grpc_tools' >/dev/null 2>&1; then
+    echo "installing grpcio and grpcio-tools (pip)" >&2
+    python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-tools \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages grpcio grpcio-tools
+fi
 # The TLS tests sign certificates the way operators do, with openssl.
 command -v openssl >/dev/null 2>&1 || {
     echo "openssl is needed by the TLS tests (apt-get install openssl)" >&2

@@ -284,3 +284,35 @@ async fn profiles_and_blackouts_are_managed_from_the_command_line() {
     assert!(err.contains("127.0.0.1:1"), "{err}");
     app.stop().await;
 }
+
+/// examples/python/score.py, run as its README says, against a live server.
+#[tokio::test]
+async fn the_python_example_scores_a_moment() {
+    let app = spawn_app().await;
+    let addr = app.addr.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/examples/python/score.py"
+            ))
+            .arg(addr)
+            .output()
+            .expect("python3")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("profile crumbly stored at version 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("DECISION_"), "{stdout}");
+    assert!(stdout.contains("REASON_CODE_THEME_MATCH"), "{stdout}");
+    app.stop().await;
+}
