@@ -136,8 +136,12 @@ impl Application {
         let store = open_store(&config).await?;
         let profile_store: Arc<dyn ProfileStore> = store.clone();
         let full_store: Arc<dyn Store> = store.clone();
-        let cache = Arc::new(ProfileCache::new(profile_store, config.cache_capacity));
         let metrics = Arc::new(Metrics::default());
+        let cache = Arc::new(ProfileCache::new(
+            profile_store,
+            config.cache_capacity,
+            metrics.clone(),
+        ));
         let blackouts = Arc::new(Blackouts::load(full_store.clone()).await?);
         let engagement_retention = DAY * config.engagement_retention_days as u32;
         let engagements = Arc::new(EngagementIndex::new(
@@ -297,7 +301,12 @@ impl Application {
                 }
             })
         };
-        let profiles = ProfileService::new(store, self.cache.clone(), self.index.clone());
+        let profiles = ProfileService::new(
+            store,
+            self.cache.clone(),
+            self.index.clone(),
+            self.metrics.clone(),
+        );
         let scoring = ScoringApi::new(
             self.scorer.clone(),
             full_store.clone(),

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use moka::future::Cache;
 
 use crate::core::CompiledProfile;
+use crate::metrics::Metrics;
 use crate::store::{ProfileStore, StoreError};
 
 const STRIPES: usize = 1024;
@@ -36,15 +37,25 @@ struct Entry {
 pub struct ProfileCache {
     cache: Cache<String, Arc<Entry>>,
     store: Arc<dyn ProfileStore>,
+    metrics: Arc<Metrics>,
     epochs: Box<[AtomicU64]>,
     hasher: RandomState,
 }
 
 impl ProfileCache {
-    pub fn new(store: Arc<dyn ProfileStore>, capacity: u64) -> Self {
+    pub fn new(store: Arc<dyn ProfileStore>, capacity: u64, metrics: Arc<Metrics>) -> Self {
+        let evictions = metrics.clone();
         Self {
-            cache: Cache::builder().max_capacity(capacity).build(),
+            cache: Cache::builder()
+                .max_capacity(capacity)
+                .eviction_listener(move |_, _, cause| {
+                    if cause == moka::notification::RemovalCause::Size {
+                        Metrics::inc(&evictions.profile_cache_evictions);
+                    }
+                })
+                .build(),
             store,
+            metrics,
             epochs: (0..STRIPES).map(|_| AtomicU64::new(0)).collect(),
             hasher: RandomState::new(),
         }
@@ -61,9 +72,11 @@ impl ProfileCache {
         // Two attempts cover a write racing the first load; a third
         // collision in a row is served straight from the store.
         for _ in 0..2 {
+            let loaded = std::sync::atomic::AtomicBool::new(false);
             let entry = self
                 .cache
                 .try_get_with_by_ref(brand_id, async {
+                    loaded.store(true, Ordering::Relaxed);
                     let epoch = stripe.load(Ordering::Acquire);
                     let stored = self.load(brand_id).await?;
                     let profile = Arc::new(CompiledProfile::compile(stored));
@@ -71,6 +84,11 @@ impl ProfileCache {
                 })
                 .await
                 .map_err(|e| CacheError::clone(&e))?;
+            Metrics::inc(if loaded.load(Ordering::Relaxed) {
+                &self.metrics.profile_cache_misses
+            } else {
+                &self.metrics.profile_cache_hits
+            });
             if entry.epoch == stripe.load(Ordering::Acquire) {
                 return Ok(entry.profile.clone());
             }
@@ -202,7 +220,7 @@ mod tests {
             inner: SqliteStore::open(dir.path()).await.unwrap(),
             reads: AtomicUsize::new(0),
         });
-        let cache = ProfileCache::new(store.clone(), capacity);
+        let cache = ProfileCache::new(store.clone(), capacity, Arc::new(Metrics::default()));
         (dir, store, cache)
     }
 

@@ -1,30 +1,73 @@
-//! Prometheus counters and a minimal text endpoint. Hand-rolled (a few
-//! atomics and one HTTP/1.1 response) rather than a metrics stack: the
-//! service exposes a handful of counters and must not pay for more.
+//! Prometheus metrics with `prometheus-client`, served over HTTP/1.1 with
+//! hyper on `--metrics-listen`. Counters are plain atomics bumped where
+//! things happen; the registry is built once and encoded on each scrape
+//! (OpenMetrics text, which Prometheus reads).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
-#[derive(Debug, Default)]
+/// RPC latency buckets: 50 µs doubling to about 1.6 s, then +Inf.
+const RPC_BUCKET_START: f64 = 0.000_05;
+const RPC_BUCKETS: u16 = 16;
+
+/// `method` (e.g. `Score`) and `code` (the gRPC code name, e.g. `OK`).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RpcLabels {
+    pub method: &'static str,
+    pub code: &'static str,
+}
+
+/// `decision` and `mode` of an assessment, in the contract's enum names.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DecisionLabels {
+    pub decision: &'static str,
+    pub mode: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RejectLabels {
+    reason: &'static str,
+    key: String,
+}
+
 pub struct Metrics {
-    pub assessments: AtomicU64,
-    pub event_analyses: AtomicU64,
-    pub event_analyses_reused: AtomicU64,
-    pub decisions_logged: AtomicU64,
-    pub decisions_dropped: AtomicU64,
-    pub decisions_write_failed: AtomicU64,
-    pub decision_log_batches: AtomicU64,
-    pub engagements_recorded: AtomicU64,
-    pub retention_deleted: AtomicU64,
-    pub connections_refused: AtomicU64,
-    /// RPCs refused before a handler ran, by (reason, key name).
-    rejections: Mutex<BTreeMap<(Rejection, Arc<str>), u64>>,
+    pub assessments: Counter,
+    pub event_analyses: Counter,
+    pub event_analyses_reused: Counter,
+    pub decisions_logged: Counter,
+    pub decisions_dropped: Counter,
+    pub decisions_write_failed: Counter,
+    pub decision_log_batches: Counter,
+    pub engagements_recorded: Counter,
+    pub retention_deleted: Counter,
+    pub connections_refused: Counter,
+    pub profile_cache_hits: Counter,
+    pub profile_cache_misses: Counter,
+    pub profile_cache_evictions: Counter,
+    cache_entries: Gauge,
+    queue_depth: Gauge,
+    rpc_duration: Family<RpcLabels, Histogram>,
+    decisions: Family<DecisionLabels, Counter>,
+    /// RPCs refused before a handler ran, by reason and key name.
+    rejections: Family<RejectLabels, Counter>,
+    /// The same, by reason only (`rejected`).
+    rejected_by_reason: [Counter; 6],
+    registry: Registry,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
 }
 
 /// Why the envelope refused an RPC (the `reason` label).
@@ -49,150 +92,268 @@ impl Rejection {
             Rejection::TooLarge => "too_large",
         }
     }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Metrics {
-    pub fn inc(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
+    pub fn new() -> Self {
+        let m = Self {
+            assessments: Counter::default(),
+            event_analyses: Counter::default(),
+            event_analyses_reused: Counter::default(),
+            decisions_logged: Counter::default(),
+            decisions_dropped: Counter::default(),
+            decisions_write_failed: Counter::default(),
+            decision_log_batches: Counter::default(),
+            engagements_recorded: Counter::default(),
+            retention_deleted: Counter::default(),
+            connections_refused: Counter::default(),
+            profile_cache_hits: Counter::default(),
+            profile_cache_misses: Counter::default(),
+            profile_cache_evictions: Counter::default(),
+            cache_entries: Gauge::default(),
+            queue_depth: Gauge::default(),
+            rpc_duration: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(RPC_BUCKET_START, 2.0, RPC_BUCKETS))
+            }),
+            decisions: Family::default(),
+            rejections: Family::default(),
+            rejected_by_reason: Default::default(),
+            registry: Registry::default(),
+        };
+        m.register()
+    }
+
+    /// Every series, under the names the README lists (counters get their
+    /// `_total` suffix from the encoder).
+    fn register(mut self) -> Self {
+        let r = &mut self.registry;
+        let counters: [(&str, &str, &Counter); 13] = [
+            (
+                "kairos_assessments",
+                "assessments computed",
+                &self.assessments,
+            ),
+            (
+                "kairos_event_analyses",
+                "events analysed by Score and ScoreStream (analysis cache misses)",
+                &self.event_analyses,
+            ),
+            (
+                "kairos_event_analyses_reused",
+                "Score and ScoreStream items served a cached analysis of the same event",
+                &self.event_analyses_reused,
+            ),
+            (
+                "kairos_decision_log_accepted",
+                "assessments accepted into the decision-log queue",
+                &self.decisions_logged,
+            ),
+            (
+                "kairos_decision_log_dropped",
+                "assessments not logged because the queue was full",
+                &self.decisions_dropped,
+            ),
+            (
+                "kairos_decision_log_write_failed",
+                "accepted assessments lost to a store write error",
+                &self.decisions_write_failed,
+            ),
+            (
+                "kairos_decision_log_batches",
+                "batches written to the decision log",
+                &self.decision_log_batches,
+            ),
+            (
+                "kairos_engagements_recorded",
+                "engagements recorded",
+                &self.engagements_recorded,
+            ),
+            (
+                "kairos_retention_deleted",
+                "engagements and decisions deleted by retention",
+                &self.retention_deleted,
+            ),
+            (
+                "kairos_connections_refused",
+                "connections closed at accept because --max-connections were open",
+                &self.connections_refused,
+            ),
+            (
+                "kairos_profile_cache_hits",
+                "compiled profiles served from the cache",
+                &self.profile_cache_hits,
+            ),
+            (
+                "kairos_profile_cache_misses",
+                "compiled profiles loaded from the store and compiled",
+                &self.profile_cache_misses,
+            ),
+            (
+                "kairos_profile_cache_evictions",
+                "compiled profiles evicted by the cache's capacity",
+                &self.profile_cache_evictions,
+            ),
+        ];
+        for (name, help, c) in counters {
+            r.register(name, help, c.clone());
+        }
+        r.register(
+            "kairos_profile_cache_entries",
+            "compiled profiles cached",
+            self.cache_entries.clone(),
+        );
+        r.register(
+            "kairos_decision_log_queue_depth",
+            "assessments waiting to be written",
+            self.queue_depth.clone(),
+        );
+        r.register(
+            "kairos_rpc_duration_seconds",
+            "time from a kairos.v1 RPC's start to its answer, by method and gRPC code",
+            self.rpc_duration.clone(),
+        );
+        r.register(
+            "kairos_decisions",
+            "assessments answered, by decision and recommended mode",
+            self.decisions.clone(),
+        );
+        r.register(
+            "kairos_rpc_rejected",
+            "RPCs refused before their handler ran, by reason and key name",
+            self.rejections.clone(),
+        );
+        self
+    }
+
+    pub fn inc(counter: &Counter) {
+        counter.inc();
+    }
+
+    /// One answered RPC.
+    pub fn rpc(&self, method: &'static str, code: tonic::Code, took: Duration) {
+        self.rpc_duration
+            .get_or_create(&RpcLabels {
+                method,
+                code: code_name(code),
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    /// One assessment answered.
+    pub fn decided(&self, decision: &'static str, mode: &'static str) {
+        self.decisions
+            .get_or_create(&DecisionLabels { decision, mode })
+            .inc();
     }
 
     /// Counts one refused RPC. `key` is the key's configured name (never
     /// the secret), or "" when the caller presented no known key; the label
     /// set is bounded by the keys file.
     pub fn reject(&self, reason: Rejection, key: &Arc<str>) {
-        let mut map = match self.rejections.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        *map.entry((reason, key.clone())).or_insert(0) += 1;
+        self.rejections
+            .get_or_create(&RejectLabels {
+                reason: reason.label(),
+                key: key.to_string(),
+            })
+            .inc();
+        if let Some(c) = self.rejected_by_reason.get(reason.index()) {
+            c.inc();
+        }
     }
 
     /// How many RPCs were refused for `reason`, over every key.
     pub fn rejected(&self, reason: Rejection) -> u64 {
-        let map = match self.rejections.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        map.iter()
-            .filter(|((r, _), _)| *r == reason)
-            .map(|(_, n)| n)
-            .sum()
+        self.rejected_by_reason
+            .get(reason.index())
+            .map_or(0, Counter::get)
     }
 
+    /// The exposition, with the gauges read now.
     pub fn render(&self, cache_entries: u64, queue_depth: usize) -> String {
+        self.cache_entries
+            .set(i64::try_from(cache_entries).unwrap_or(i64::MAX));
+        self.queue_depth
+            .set(i64::try_from(queue_depth).unwrap_or(i64::MAX));
         let mut out = String::new();
-        let counters: [(&str, &str, &AtomicU64); 10] = [
-            (
-                "kairos_assessments_total",
-                "assessments computed",
-                &self.assessments,
-            ),
-            (
-                "kairos_event_analyses_total",
-                "events analysed by Score and ScoreStream (analysis cache misses)",
-                &self.event_analyses,
-            ),
-            (
-                "kairos_event_analyses_reused_total",
-                "Score and ScoreStream items served a cached analysis of the same event",
-                &self.event_analyses_reused,
-            ),
-            (
-                "kairos_decision_log_accepted_total",
-                "assessments accepted into the decision-log queue",
-                &self.decisions_logged,
-            ),
-            (
-                "kairos_decision_log_dropped_total",
-                "assessments not logged because the queue was full",
-                &self.decisions_dropped,
-            ),
-            (
-                "kairos_decision_log_write_failed_total",
-                "accepted assessments lost to a store write error",
-                &self.decisions_write_failed,
-            ),
-            (
-                "kairos_decision_log_batches_total",
-                "batches written to the decision log",
-                &self.decision_log_batches,
-            ),
-            (
-                "kairos_engagements_recorded_total",
-                "engagements recorded",
-                &self.engagements_recorded,
-            ),
-            (
-                "kairos_retention_deleted_total",
-                "engagements and decisions deleted by retention",
-                &self.retention_deleted,
-            ),
-            (
-                "kairos_connections_refused_total",
-                "connections closed at accept because --max-connections were open",
-                &self.connections_refused,
-            ),
-        ];
-        for (name, help, c) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-            let _ = writeln!(out, "{name} {}", c.load(Ordering::Relaxed));
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "metrics not encoded");
         }
-        let _ = writeln!(
-            out,
-            "# HELP kairos_rpc_rejected_total RPCs refused before their handler ran, by reason and key name\n# TYPE kairos_rpc_rejected_total counter"
-        );
-        {
-            let map = match self.rejections.lock() {
-                Ok(g) => g,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            for ((reason, key), n) in map.iter() {
-                let _ = writeln!(
-                    out,
-                    "kairos_rpc_rejected_total{{reason=\"{}\",key=\"{key}\"}} {n}",
-                    reason.label()
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP kairos_profile_cache_entries compiled profiles cached\n# TYPE kairos_profile_cache_entries gauge\nkairos_profile_cache_entries {cache_entries}"
-        );
-        let _ = writeln!(
-            out,
-            "# HELP kairos_decision_log_queue_depth assessments waiting to be written\n# TYPE kairos_decision_log_queue_depth gauge\nkairos_decision_log_queue_depth {queue_depth}"
-        );
         out
     }
 }
 
-/// Serves `render()` on every HTTP request to `listener` until `stop`.
+/// The gRPC code as the specification names it (`OK`, `NOT_FOUND`).
+pub fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code as C;
+    match code {
+        C::Ok => "OK",
+        C::Cancelled => "CANCELLED",
+        C::Unknown => "UNKNOWN",
+        C::InvalidArgument => "INVALID_ARGUMENT",
+        C::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        C::NotFound => "NOT_FOUND",
+        C::AlreadyExists => "ALREADY_EXISTS",
+        C::PermissionDenied => "PERMISSION_DENIED",
+        C::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        C::FailedPrecondition => "FAILED_PRECONDITION",
+        C::Aborted => "ABORTED",
+        C::OutOfRange => "OUT_OF_RANGE",
+        C::Unimplemented => "UNIMPLEMENTED",
+        C::Internal => "INTERNAL",
+        C::Unavailable => "UNAVAILABLE",
+        C::DataLoss => "DATA_LOSS",
+        C::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// Serves `render()` on every HTTP request to `listener` (HTTP/1.1, any
+/// path) until `stop`.
 pub async fn serve(
     listener: TcpListener,
     render: Arc<dyn Fn() -> String + Send + Sync>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    use http_body_util::Full;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
     loop {
         let mut stop = stop.clone();
         let conn = tokio::select! {
             c = listener.accept() => c,
             _ = stop.changed() => return,
         };
-        let Ok((mut sock, _)) = conn else { continue };
+        let Ok((sock, _)) = conn else { continue };
         let render = render.clone();
         tokio::spawn(async move {
-            // Read (and ignore) the request head; every path answers metrics.
-            let mut buf = [0u8; 2048];
-            let _ =
-                tokio::time::timeout(std::time::Duration::from_secs(2), sock.read(&mut buf)).await;
-            let body = render();
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = sock.write_all(head.as_bytes()).await;
-            let _ = sock.write_all(body.as_bytes()).await;
-            let _ = sock.shutdown().await;
+            let service = service_fn(move |_request| {
+                let body = render();
+                async move {
+                    http::Response::builder()
+                        .header(
+                            http::header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )
+                        .body(Full::new(bytes::Bytes::from(body)))
+                }
+            });
+            let served = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                // One scrape a connection, closed after the answer.
+                .keep_alive(false)
+                .header_read_timeout(Duration::from_secs(5))
+                .serve_connection(TokioIo::new(sock), service);
+            // A scraper that stalls is dropped rather than held.
+            let _ = tokio::time::timeout(Duration::from_secs(30), served).await;
         });
     }
 }

@@ -72,7 +72,7 @@ impl GuardrailService for GuardrailApi {
     ) -> Result<Response<pb::CreateBlackoutResponse>, Status> {
         let req = request.into_inner();
         let brand = req.blackout.as_ref().map_or("", |b| b.brand_id.as_str());
-        observe("CreateBlackout", brand, async {
+        observe(&self.metrics, "CreateBlackout", brand, async {
             let b = req
                 .blackout
                 .as_ref()
@@ -100,7 +100,7 @@ impl GuardrailService for GuardrailApi {
         request: Request<pb::ListBlackoutsRequest>,
     ) -> Result<Response<pb::ListBlackoutsResponse>, Status> {
         let req = request.into_inner();
-        observe("ListBlackouts", "", async {
+        observe(&self.metrics, "ListBlackouts", "", async {
             let size = page_size(req.page_size);
             let after = decode_token("blackout", &req.page_token)?
                 .map(|k| parse_time_key(&k))
@@ -137,7 +137,7 @@ impl GuardrailService for GuardrailApi {
         request: Request<pb::DeleteBlackoutRequest>,
     ) -> Result<Response<pb::DeleteBlackoutResponse>, Status> {
         let req = request.into_inner();
-        observe("DeleteBlackout", "", async {
+        observe(&self.metrics, "DeleteBlackout", "", async {
             if req.id.is_empty() {
                 return Err(Error::invalid("id", "must not be empty"));
             }
@@ -166,7 +166,7 @@ impl GuardrailService for GuardrailApi {
     ) -> Result<Response<pb::RecordEngagementResponse>, Status> {
         let req = request.into_inner();
         let brand = req.engagement.as_ref().map_or("", |e| e.brand_id.as_str());
-        observe("RecordEngagement", brand, async {
+        observe(&self.metrics, "RecordEngagement", brand, async {
             let e = req
                 .engagement
                 .as_ref()
@@ -190,7 +190,7 @@ impl GuardrailService for GuardrailApi {
         request: Request<pb::ListDecisionsRequest>,
     ) -> Result<Response<pb::ListDecisionsResponse>, Status> {
         let req = request.into_inner();
-        observe("ListDecisions", &req.brand_id, async {
+        observe(&self.metrics, "ListDecisions", &req.brand_id, async {
             if !req.brand_id.is_empty() {
                 validate_brand_id(&req.brand_id, "brand_id")?;
             }

@@ -36,6 +36,7 @@ use crate::error::Error;
 /// that are the server's fault are logged at WARN with method and brand
 /// whatever the filter, so the on-call engineer sees them with context.
 pub(crate) async fn observe<T>(
+    metrics: &crate::metrics::Metrics,
     method: &'static str,
     brand_id: &str,
     work: impl Future<Output = Result<T, Error>>,
@@ -59,7 +60,9 @@ pub(crate) async fn observe<T>(
         Ok(_) => tonic::Code::Ok,
         Err(s) => s.code(),
     };
-    let latency_us = start.elapsed().as_micros() as u64;
+    let took = start.elapsed();
+    metrics.rpc(method, code, took);
+    let latency_us = took.as_micros() as u64;
     if server_fault(code) {
         tracing::warn!(method, brand_id, ?code, latency_us, "rpc failed");
     }

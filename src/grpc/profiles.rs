@@ -32,6 +32,7 @@ pub struct ProfileService {
     store: Arc<dyn ProfileStore>,
     cache: Arc<ProfileCache>,
     index: Arc<CandidateIndex>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl ProfileService {
@@ -39,11 +40,13 @@ impl ProfileService {
         store: Arc<dyn ProfileStore>,
         cache: Arc<ProfileCache>,
         index: Arc<CandidateIndex>,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> Self {
         Self {
             store,
             cache,
             index,
+            metrics,
         }
     }
 
@@ -166,7 +169,7 @@ impl BrandProfileService for ProfileService {
     ) -> Result<Response<pb::UpsertBrandProfileResponse>, Status> {
         let req = request.into_inner();
         let brand_id = req.profile.as_ref().map_or("", |p| p.brand_id.as_str());
-        observe("UpsertBrandProfile", brand_id, async {
+        observe(&self.metrics, "UpsertBrandProfile", brand_id, async {
             let profile = Self::accept(req.profile.as_ref())?;
             if let Some(v) = req.expected_version
                 && v < 0
@@ -186,7 +189,7 @@ impl BrandProfileService for ProfileService {
         request: Request<pb::GetBrandProfileRequest>,
     ) -> Result<Response<pb::GetBrandProfileResponse>, Status> {
         let req = request.into_inner();
-        observe("GetBrandProfile", &req.brand_id, async {
+        observe(&self.metrics, "GetBrandProfile", &req.brand_id, async {
             validate_brand_id(&req.brand_id, "brand_id")?;
             let stored = self
                 .store
@@ -205,7 +208,7 @@ impl BrandProfileService for ProfileService {
         request: Request<pb::ListBrandProfilesRequest>,
     ) -> Result<Response<pb::ListBrandProfilesResponse>, Status> {
         let req = request.into_inner();
-        observe("ListBrandProfiles", "", async {
+        observe(&self.metrics, "ListBrandProfiles", "", async {
             let size = page_size(req.page_size);
             let after = decode_token("brand", &req.page_token)?;
             // One extra row tells whether another page exists.
@@ -231,7 +234,7 @@ impl BrandProfileService for ProfileService {
         request: Request<pb::DeleteBrandProfileRequest>,
     ) -> Result<Response<pb::DeleteBrandProfileResponse>, Status> {
         let req = request.into_inner();
-        observe("DeleteBrandProfile", &req.brand_id, async {
+        observe(&self.metrics, "DeleteBrandProfile", &req.brand_id, async {
             validate_brand_id(&req.brand_id, "brand_id")?;
             let deleted = self.store.delete_profile(&req.brand_id).await?;
             self.cache.invalidate(&req.brand_id).await;
@@ -251,7 +254,7 @@ impl BrandProfileService for ProfileService {
         request: Request<Streaming<pb::ImportBrandProfilesRequest>>,
     ) -> Result<Response<pb::ImportBrandProfilesResponse>, Status> {
         let mut stream = request.into_inner();
-        observe("ImportBrandProfiles", "", async {
+        observe(&self.metrics, "ImportBrandProfiles", "", async {
             let mut resp = pb::ImportBrandProfilesResponse::default();
             let mut index: u32 = 0;
             let mut pending: Vec<BrandProfile> = Vec::with_capacity(IMPORT_BATCH);

@@ -268,7 +268,7 @@ impl ScoringService for ScoringApi {
         let caller = Caller::of(&request);
         let req = request.into_inner();
         let brand = req.brand_id.clone();
-        observe("Score", &brand, async {
+        observe(&self.scorer.metrics, "Score", &brand, async {
             let assessment = score_request(
                 &self.scorer,
                 ScoreInput {
@@ -296,7 +296,7 @@ impl ScoringService for ScoringApi {
         let caller = Caller::of(&request);
         let deadline = Deadline::of(&request);
         let req = request.into_inner();
-        observe("ScoreBatch", "", async {
+        observe(&self.scorer.metrics, "ScoreBatch", "", async {
             let (ne, nb) = (req.events.len(), req.brand_ids.len());
             if ne > MAX_BATCH_EVENTS {
                 return Err(Error::invalid(
@@ -489,7 +489,7 @@ impl ScoringService for ScoringApi {
         let caller = Caller::of(&request);
         let deadline = Deadline::of(&request);
         let req = request.into_inner();
-        observe("RankBrands", "", async {
+        observe(&self.scorer.metrics, "RankBrands", "", async {
             let k = match req.k as usize {
                 0 => DEFAULT_K,
                 k if k > MAX_K => {

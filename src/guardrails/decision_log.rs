@@ -149,9 +149,7 @@ impl DecisionWriter {
     }
 
     fn lost(&self, n: usize) {
-        self.metrics
-            .decisions_write_failed
-            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.decisions_write_failed.inc_by(n as u64);
     }
 }
 

@@ -31,9 +31,7 @@ pub async fn run_retention(
         };
         match store.purge_engagements(cut(engagement_retention)).await {
             Ok(n) if n > 0 => {
-                metrics
-                    .retention_deleted
-                    .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                metrics.retention_deleted.inc_by(n);
                 engagements.clear();
                 tracing::info!(deleted = n, "engagement retention");
             }
@@ -42,9 +40,7 @@ pub async fn run_retention(
         }
         match store.purge_decisions(cut(decision_retention)).await {
             Ok(n) if n > 0 => {
-                metrics
-                    .retention_deleted
-                    .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                metrics.retention_deleted.inc_by(n);
                 tracing::info!(deleted = n, "decision log retention");
             }
             Ok(_) => {}
@@ -159,11 +155,6 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["d-new"]
         );
-        assert_eq!(
-            metrics
-                .retention_deleted
-                .load(std::sync::atomic::Ordering::Relaxed),
-            2
-        );
+        assert_eq!(metrics.retention_deleted.get(), 2);
     }
 }

@@ -316,3 +316,95 @@ async fn the_python_example_scores_a_moment() {
     assert!(stdout.contains("REASON_CODE_THEME_MATCH"), "{stdout}");
     app.stop().await;
 }
+
+async fn scrape(addr: std::net::SocketAddr) -> String {
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    sock.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    sock.read_to_string(&mut body).await.unwrap();
+    body
+}
+
+/// The value of the series line that starts with `series` (labels and all).
+fn series(body: &str, series: &str) -> Option<f64> {
+    body.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_move_with_traffic_by_method_code_and_decision() {
+    use kairos::grpc::pb;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServeConfig::for_tests(dir.path());
+    config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    let mut app = spawn_app_with(config).await;
+    let addr = app.metrics_addr.expect("metrics bound");
+    app.upsert(crate::helpers::cookie_brand("crumbly"), None)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        app.scoring
+            .score(pb::ScoreRequest {
+                event: Some(crate::helpers::blackout_moment("m", "2026-02-03T20:38:00Z")),
+                brand_id: "crumbly".into(),
+                now: Some(crate::helpers::ts("2026-02-03T20:40:00Z")),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let missing = app.get("nobody").await.unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+
+    let body = scrape(addr).await;
+    assert_eq!(
+        series(
+            &body,
+            r#"kairos_rpc_duration_seconds_count{method="Score",code="OK"}"#
+        ),
+        Some(2.0),
+        "{body}"
+    );
+    assert_eq!(
+        series(
+            &body,
+            r#"kairos_rpc_duration_seconds_count{method="GetBrandProfile",code="NOT_FOUND"}"#
+        ),
+        Some(1.0),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            r#"kairos_rpc_duration_seconds_bucket{le="+Inf",method="Score",code="OK"} 2"#
+        ) || body.contains(
+            r#"kairos_rpc_duration_seconds_bucket{method="Score",code="OK",le="+Inf"} 2"#
+        ),
+        "{body}"
+    );
+    let decided: f64 = body
+        .lines()
+        .filter(|l| l.starts_with("kairos_decisions_total{decision="))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(decided, 2.0, "{body}");
+    assert_eq!(
+        series(&body, "kairos_profile_cache_misses_total"),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        series(&body, "kairos_profile_cache_hits_total"),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        series(&body, "kairos_assessments_total"),
+        Some(2.0),
+        "{body}"
+    );
+    app.stop().await;
+}

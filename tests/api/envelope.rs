@@ -1,7 +1,6 @@
 //! The envelope around every RPC: load shedding, deadlines, message and
 //! field limits, time sanity, connection limits, and what refuses to start.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use kairos::app::AppError;
@@ -112,7 +111,7 @@ async fn an_expired_deadline_is_deadline_exceeded_and_the_work_stops() {
 
     // A deadline gone on arrival (1 ms, less the envelope's margin): refused
     // before any work.
-    let before = server.metrics.assessments.load(Ordering::Relaxed);
+    let before = server.metrics.assessments.get();
     let mut req = tonic::Request::new(big_batch(&brands, 100));
     req.set_timeout(Duration::from_millis(1));
     let status = scoring.score_batch(req).await.unwrap_err();
@@ -126,7 +125,7 @@ async fn an_expired_deadline_is_deadline_exceeded_and_the_work_stops() {
     let status = scoring.score_batch(req).await.unwrap_err();
     assert!(is_deadline(&status), "{status:?}");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let done = server.metrics.assessments.load(Ordering::Relaxed) - before;
+    let done = server.metrics.assessments.get() - before;
     assert!(done < 10_000, "the whole batch was assessed: {done}");
     // The mid-batch one was ended by the server's deadline, not only the
     // client's (the 1 ms one may never have left the client).
@@ -290,7 +289,7 @@ async fn idle_connections_are_closed_and_the_connection_limit_holds() {
         .expect("the third connection was closed at once")
         .unwrap_or(0);
     assert_eq!(n, 0);
-    assert!(server.metrics.connections_refused.load(Ordering::Relaxed) >= 1);
+    assert!(server.metrics.connections_refused.get() >= 1);
     // The idle ones are closed after the idle timeout (h2 may first send
     // its SETTINGS; read until end of stream).
     let closed = tokio::time::timeout(Duration::from_secs(5), async {

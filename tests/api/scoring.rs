@@ -104,8 +104,6 @@ async fn same_request_same_assessment_except_decision_id() {
 /// without it computes.
 #[tokio::test]
 async fn repeated_events_reuse_their_analysis_without_changing_answers() {
-    use std::sync::atomic::Ordering::Relaxed;
-
     let dir = tempfile::tempdir().unwrap();
     let mut config = kairos::config::ServeConfig::for_tests(dir.path().to_path_buf());
     config.event_cache_mb = 0;
@@ -141,10 +139,10 @@ async fn repeated_events_reuse_their_analysis_without_changing_answers() {
         }
         assert_eq!(answers[0], answers[1], "{brand}: {}", event.text);
     }
-    assert_eq!(app.metrics.event_analyses.load(Relaxed), 2);
-    assert_eq!(app.metrics.event_analyses_reused.load(Relaxed), 2);
-    assert_eq!(uncached.metrics.event_analyses.load(Relaxed), 4);
-    assert_eq!(uncached.metrics.event_analyses_reused.load(Relaxed), 0);
+    assert_eq!(app.metrics.event_analyses.get(), 2);
+    assert_eq!(app.metrics.event_analyses_reused.get(), 2);
+    assert_eq!(uncached.metrics.event_analyses.get(), 4);
+    assert_eq!(uncached.metrics.event_analyses_reused.get(), 0);
     app.stop().await;
     uncached.stop().await;
 }
