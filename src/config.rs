@@ -257,8 +257,12 @@ impl ServeConfig {
             shutdown_grace_secs: 5,
             log_all_decisions: false,
             decision_log_queue: 10_000,
-            engagement_retention_days: 30,
-            decision_retention_days: 90,
+            // The longest allowed: tests record engagements at fixed dates
+            // months before the real clock, and a retention pass that ran
+            // late (it runs once at start, beside the test) would delete
+            // them under the test's feet.
+            engagement_retention_days: 3650,
+            decision_retention_days: 3650,
             metrics_listen: None,
             api_keys: None,
             admin_token: None,

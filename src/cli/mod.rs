@@ -248,15 +248,16 @@ async fn import_inner(args: ImportArgs) -> Result<ExitCode, String> {
         resp.updated,
         resp.rejected as usize + local_errors.len()
     );
+    // Items are numbered from 1, as a reader counts them in the file.
     for (i, e) in &local_errors {
-        println!("  item {i}: {e}");
+        println!("  item {}: {e}", i + 1);
     }
     for e in &resp.errors {
         let i = positions
             .get(e.index as usize)
             .copied()
             .unwrap_or(e.index as usize);
-        println!("  item {i} ({}): {}", e.brand_id, e.message);
+        println!("  item {} ({}): {}", i + 1, e.brand_id, e.message);
     }
     Ok(if resp.rejected == 0 && local_errors.is_empty() {
         ExitCode::SUCCESS

@@ -144,7 +144,7 @@ fn check_weighted(field: &str, list: &[WeightedTerm], max: usize) -> Result<(), 
         if !(wt.weight > 0.0 && wt.weight <= 1.0) {
             return Err(ValidationError::new(
                 format!("{field}[{i}].weight"),
-                format!("must be in (0, 1], got {}", wt.weight),
+                format!("must be in (0, 1], got {}", shown(wt.weight)),
             ));
         }
     }
@@ -278,11 +278,22 @@ pub const MAX_EVENT_LIST: usize = 200;
 pub const MAX_SAMPLE_POST: usize = 5_000;
 pub const MAX_VELOCITY_HISTORY: usize = 1_000;
 
+/// A number as a reader wants it in a message: as written when it is of a
+/// readable size, in scientific notation otherwise (f64::MAX as written has
+/// 309 digits).
+fn shown(v: f64) -> String {
+    if v.is_finite() && (v == 0.0 || (1e-6..1e9).contains(&v.abs())) {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
+}
+
 fn check_unit(field: &str, v: f64, lo: f64, hi: f64) -> Result<(), ValidationError> {
     if !(v.is_finite() && v >= lo && v <= hi) {
         return Err(ValidationError::new(
             field,
-            format!("must be in [{lo}, {hi}], got {v}"),
+            format!("must be in [{lo}, {hi}], got {}", shown(v)),
         ));
     }
     Ok(())

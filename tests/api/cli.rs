@@ -41,7 +41,8 @@ profiles:
     .await;
     assert_eq!(code, 2, "partial import exits 2: {out}{err}");
     assert!(out.contains("created 1, updated 0, rejected 2"), "{out}");
-    assert!(out.contains("item 1") && out.contains("item 2"), "{out}");
+    // Numbered from 1: the second and third profiles of the file.
+    assert!(out.contains("item 2") && out.contains("item 3"), "{out}");
     assert!(out.contains("themes[0].weight"), "{out}");
     assert_eq!(app.get("crumbly").await.unwrap().themes.len(), 4);
 
