@@ -133,10 +133,13 @@ impl Application {
         let tls = tls_config(&config)?;
         // Parse the lexicons now, not on the first request.
         std::sync::LazyLock::force(&crate::core::lexicon::LEXICON);
-        let store = open_store(&config).await?;
+        let metrics = Arc::new(Metrics::default());
+        let store: Arc<dyn Store> = Arc::new(crate::store::Timed::new(
+            open_store(&config).await?,
+            metrics.clone(),
+        ));
         let profile_store: Arc<dyn ProfileStore> = store.clone();
         let full_store: Arc<dyn Store> = store.clone();
-        let metrics = Arc::new(Metrics::default());
         let cache = Arc::new(ProfileCache::new(
             profile_store,
             config.cache_capacity,

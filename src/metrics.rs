@@ -18,6 +18,9 @@ use tokio::net::TcpListener;
 /// RPC latency buckets: 50 µs doubling to about 1.6 s, then +Inf.
 const RPC_BUCKET_START: f64 = 0.000_05;
 const RPC_BUCKETS: u16 = 16;
+/// Store call buckets: 20 µs doubling to about 5 s, then +Inf.
+const STORE_BUCKET_START: f64 = 0.000_02;
+const STORE_BUCKETS: u16 = 18;
 
 /// `method` (e.g. `Score`) and `code` (the gRPC code name, e.g. `OK`).
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -31,6 +34,12 @@ pub struct RpcLabels {
 pub struct DecisionLabels {
     pub decision: &'static str,
     pub mode: &'static str,
+}
+
+/// `op`: the store call (`get_profile`, `append_decisions`, …).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StoreLabels {
+    pub op: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -56,6 +65,7 @@ pub struct Metrics {
     cache_entries: Gauge,
     queue_depth: Gauge,
     rpc_duration: Family<RpcLabels, Histogram>,
+    store_duration: Family<StoreLabels, Histogram>,
     decisions: Family<DecisionLabels, Counter>,
     /// RPCs refused before a handler ran, by reason and key name.
     rejections: Family<RejectLabels, Counter>,
@@ -124,6 +134,9 @@ impl Metrics {
             queue_depth: Gauge::default(),
             rpc_duration: Family::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(RPC_BUCKET_START, 2.0, RPC_BUCKETS))
+            }),
+            store_duration: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(STORE_BUCKET_START, 2.0, STORE_BUCKETS))
             }),
             decisions: Family::default(),
             rejections: Family::default(),
@@ -223,6 +236,11 @@ impl Metrics {
             self.rpc_duration.clone(),
         );
         r.register(
+            "kairos_store_operation_duration_seconds",
+            "time of each call to the store, by operation",
+            self.store_duration.clone(),
+        );
+        r.register(
             "kairos_decisions",
             "assessments answered, by decision and recommended mode",
             self.decisions.clone(),
@@ -246,6 +264,13 @@ impl Metrics {
                 method,
                 code: code_name(code),
             })
+            .observe(took.as_secs_f64());
+    }
+
+    /// One store call.
+    pub fn store_op(&self, op: &'static str, took: Duration) {
+        self.store_duration
+            .get_or_create(&StoreLabels { op })
             .observe(took.as_secs_f64());
     }
 

@@ -7,6 +7,7 @@
 
 mod postgres;
 mod sqlite;
+mod timed;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -17,6 +18,7 @@ use crate::core::model::{
 
 pub use postgres::{PgOptions, PgStore};
 pub use sqlite::SqliteStore;
+pub use timed::Timed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -407,5 +407,22 @@ async fn metrics_move_with_traffic_by_method_code_and_decision() {
         Some(2.0),
         "{body}"
     );
+    assert_eq!(
+        series(
+            &body,
+            r#"kairos_store_operation_duration_seconds_count{op="upsert_profile"}"#
+        ),
+        Some(1.0),
+        "{body}"
+    );
+    // The first Score loaded the profile, and GetBrandProfile looked for one.
+    assert!(
+        series(
+            &body,
+            r#"kairos_store_operation_duration_seconds_count{op="get_profile"}"#
+        )
+        .is_some_and(|n| n >= 2.0),
+        "{body}"
+    );
     app.stop().await;
 }
