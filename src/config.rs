@@ -163,6 +163,11 @@ pub struct ServeConfig {
     /// Address of the Prometheus metrics endpoint (plain HTTP); unset: off.
     #[arg(long, env = "KAIROS_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// OTLP/gRPC endpoint (e.g. `http://127.0.0.1:4317`) to export the
+    /// per-RPC spans to; unset: no traces, at no cost. A caller's W3C
+    /// `traceparent` is continued.
+    #[arg(long, env = "KAIROS_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
     /// A shared PostgreSQL store, `postgres://user[:password]@host:port/db`,
     /// for several replicas. Unset: the embedded SQLite store in --data-dir.
     #[arg(long, env = "KAIROS_STORE", hide_env_values = true, value_parser = StoreUrl::parse)]
@@ -279,6 +284,7 @@ impl ServeConfig {
             handshake_timeout: Duration::from_secs(10),
             keepalive: Duration::from_secs(60),
             max_header_list_bytes: 16 * 1024,
+            otlp_endpoint: None,
             store: None,
             store_max_connections: 16,
             store_timeout: Duration::from_secs(2),

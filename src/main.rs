@@ -14,16 +14,24 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(config) => {
-            kairos::telemetry::init(config.log_format);
+            let telemetry = match kairos::telemetry::init_with(
+                config.log_format,
+                config.otlp_endpoint.as_deref(),
+            ) {
+                Ok(t) => t,
+                Err(e) => return fail(&e),
+            };
             let shutdown = shutdown_signal();
             let app = match Application::build(config).await {
                 Ok(app) => app,
                 Err(e) => return fail(&e),
             };
-            match app.run_until_stopped(shutdown).await {
+            let code = match app.run_until_stopped(shutdown).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
-            }
+            };
+            telemetry.shutdown();
+            code
         }
         Command::Import(args) => {
             quiet_on_closed_stdout();

@@ -228,12 +228,21 @@ where
             if let Some(d) = deadline {
                 req.extensions_mut().insert(Deadline(d));
             }
+            // The RPC's span, named for tracing backends as the gRPC
+            // method (`kairos.v1.ScoringService/Score`); with trace export
+            // on, a child of the caller's `traceparent`.
             let span = tracing::debug_span!(
                 "call",
+                "otel.name" = %req.uri().path().trim_start_matches('/'),
+                "otel.kind" = "server",
                 method = rpc.method,
                 key = %caller,
                 peer = ?remote
             );
+            if crate::telemetry::exporting() {
+                use tracing_opentelemetry::OpenTelemetrySpanExt;
+                let _ = span.set_parent(crate::telemetry::parent_from(req.headers()));
+            }
             let work = inner.call(req).instrument(span);
             let resp = match deadline {
                 None => work.await?,

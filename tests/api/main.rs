@@ -26,3 +26,4 @@ mod replicas;
 mod scoring;
 mod security;
 mod store_suite;
+mod traces;
