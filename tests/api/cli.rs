@@ -426,3 +426,89 @@ async fn metrics_move_with_traffic_by_method_code_and_decision() {
     );
     app.stop().await;
 }
+
+/// The example profiles and events load and score as their comments say.
+#[tokio::test]
+async fn the_example_profiles_and_events_load_and_score() {
+    let app = spawn_app().await;
+    let server = app.addr.to_string();
+    let root = env!("CARGO_MANIFEST_DIR");
+    for name in ["snack", "airline", "bank"] {
+        let (code, out, err) = kairos(args(&[
+            "import",
+            &format!("{root}/examples/profiles/{name}.yaml"),
+            "--server",
+            &server,
+        ]))
+        .await;
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert!(out.contains("created 1"), "{name}: {out}");
+    }
+    for (brand, event, now, want) in [
+        (
+            "crumbly",
+            "stadium-blackout",
+            "2026-02-03T20:40:00Z",
+            "ENGAGE",
+        ),
+        ("crumbly", "complaint", "2026-02-03T20:41:00Z", "ENGAGE"),
+        ("skyway", "lost-luggage", "2026-03-10T09:05:00Z", "ENGAGE"),
+        ("northbank", "flood-news", "2026-03-10T09:05:00Z", "DECLINE"),
+    ] {
+        let (code, out, err) = kairos(args(&[
+            "score",
+            "--brand",
+            brand,
+            "--event",
+            &format!("{root}/examples/events/{event}.yaml"),
+            "--now",
+            now,
+            "--server",
+            &server,
+        ]))
+        .await;
+        assert_eq!(code, 0, "{event}: {out}{err}");
+        assert!(
+            out.lines().next().unwrap_or("").contains(want),
+            "{event}: {out}"
+        );
+    }
+    app.stop().await;
+}
+
+/// examples/score.rs, the Rust client, against a live server.
+#[tokio::test]
+async fn the_rust_example_scores_a_moment() {
+    let app = spawn_app().await;
+    let server = format!("http://{}", app.addr);
+    // `cargo test` builds the examples; `cargo test --test api` alone does
+    // not, so build it (a no-op when it is built).
+    let out = tokio::task::spawn_blocking(move || {
+        let built = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--locked", "--example", "score"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo build --example score");
+        assert!(built.success());
+        let exe = std::path::Path::new(env!("CARGO_BIN_EXE_kairos"))
+            .parent()
+            .unwrap()
+            .join("examples/score");
+        Command::new(exe).arg(server).output()
+    })
+    .await
+    .unwrap()
+    .expect("run the example");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("profile crumbly stored at version 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("DECISION_ENGAGE"), "{stdout}");
+    app.stop().await;
+}
