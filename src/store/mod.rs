@@ -24,7 +24,13 @@ pub use timed::Timed;
 pub enum StoreError {
     /// `expected_version` did not match; `actual` is None when the brand
     /// does not exist.
-    #[error("version conflict for brand {brand_id:?}: expected {expected}, stored {actual:?}")]
+    #[error(
+        "version conflict for brand {brand_id:?}: expected_version {expected}, {}",
+        match actual {
+            Some(v) => format!("stored version {v}"),
+            None => "no stored profile".to_string(),
+        }
+    )]
     VersionConflict {
         brand_id: String,
         expected: i64,

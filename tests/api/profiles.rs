@@ -73,6 +73,11 @@ async fn expected_version_guards_writes() {
     let stale = app.upsert(profile("acme"), Some(5)).await.unwrap_err();
     assert_eq!(stale.code(), Code::FailedPrecondition);
     assert_eq!(error_reason(&stale).as_deref(), Some("VERSION_MISMATCH"));
+    // The contract's words, not Rust's (`stored Some(1)`).
+    assert_eq!(
+        stale.message(),
+        r#"version conflict for brand "acme": expected_version 5, stored version 1"#
+    );
     let v2 = app.upsert(profile("acme"), Some(1)).await.unwrap();
     assert_eq!(v2.version, 2);
     let lost_update = app.upsert(profile("acme"), Some(1)).await.unwrap_err();
