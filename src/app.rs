@@ -256,54 +256,8 @@ impl Application {
         let store: Arc<dyn ProfileStore> = self.store.clone();
         let full_store: Arc<dyn Store> = self.store.clone();
         self.log_credentials();
-        let store_watch = self.store.changes().map(|feed| {
-            let (stop, stopped) = tokio::sync::watch::channel(false);
-            let replica = crate::follow::Replica {
-                cache: self.cache.clone(),
-                blackouts: self.scorer.blackouts.clone(),
-                engagements: self.scorer.engagements.clone(),
-                index: self.index.clone(),
-                store: self.store.clone(),
-            };
-            let follower = tokio::spawn(crate::follow::follow(
-                feed,
-                replica,
-                self.config.store_resync_interval,
-                stopped.clone(),
-            ));
-            let watcher = tokio::spawn(crate::grpc::health::watch_store(
-                self.store.clone(),
-                health.clone(),
-                STORE_PING_EVERY,
-                stopped,
-            ));
-            (stop, follower, watcher)
-        });
-        // The candidate index is built beside the server: until it is
-        // ready, RankBrands walks every stored brand.
-        let index_build = {
-            let (index, store) = (self.index.clone(), store.clone());
-            tokio::spawn(async move {
-                let started = std::time::Instant::now();
-                match index.build(&*store).await {
-                    Ok(n) => {
-                        let stats = index.stats();
-                        tracing::info!(
-                            brands = n,
-                            keys = stats.keys,
-                            postings = stats.postings,
-                            approx_mb = stats.approx_bytes as f64 / (1 << 20) as f64,
-                            secs = started.elapsed().as_secs_f64(),
-                            "candidate index ready"
-                        )
-                    }
-                    Err(e) => tracing::error!(
-                        error = %crate::error::chain(&e),
-                        "candidate index not built; RankBrands walks every brand"
-                    ),
-                }
-            })
-        };
+        let store_watch = self.watch_store(&health);
+        let index_build = spawn_index_build(self.index.clone(), store.clone());
         let profiles = ProfileService::new(
             store,
             self.cache.clone(),
@@ -327,17 +281,7 @@ impl Application {
         });
 
         let background = Background::spawn(&mut self, full_store);
-        if let Some(l) = self.metrics_listener {
-            let metrics = self.metrics.clone();
-            let cache = self.cache.clone();
-            let scorer = self.scorer.clone();
-            let render: Arc<dyn Fn() -> String + Send + Sync> =
-                Arc::new(move || metrics.render(cache.entry_count(), scorer.log.queue_depth()));
-            tokio::spawn(crate::metrics::serve(l, render, background.stopped()));
-            if let Some(a) = self.metrics_addr {
-                tracing::info!(addr = %a, "metrics listening");
-            }
-        }
+        self.serve_metrics(&background);
 
         let incoming = crate::net::accept(
             self.listener,
@@ -397,13 +341,10 @@ impl Application {
             }
             () = shutdown => {}
         }
-        if let Some((stop, follower, watcher)) = store_watch {
+        if let Some(watch) = store_watch {
             // Before health turns NOT_SERVING for shutdown, so the watcher
             // cannot turn it back.
-            let _ = stop.send(true);
-            watcher.abort();
-            let _ = watcher.await;
-            follower.abort();
+            watch.stop().await;
         }
         index_build.abort();
         if let Some(result) = early {
@@ -436,6 +377,57 @@ impl Application {
 }
 
 impl Application {
+    /// With a shared store: the follower of other replicas' writes, and the
+    /// health watcher of the store's reachability.
+    fn watch_store(&self, health: &tonic_health::server::HealthReporter) -> Option<StoreWatch> {
+        let feed = self.store.changes()?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let replica = crate::follow::Replica {
+            cache: self.cache.clone(),
+            blackouts: self.scorer.blackouts.clone(),
+            engagements: self.scorer.engagements.clone(),
+            index: self.index.clone(),
+            store: self.store.clone(),
+        };
+        let follower = tokio::spawn(crate::follow::follow(
+            feed,
+            replica,
+            self.config.store_resync_interval,
+            stopped.clone(),
+        ));
+        let watcher = tokio::spawn(crate::grpc::health::watch_store(
+            self.store.clone(),
+            health.clone(),
+            STORE_PING_EVERY,
+            stopped,
+        ));
+        Some(StoreWatch {
+            stop,
+            follower,
+            watcher,
+        })
+    }
+
+    /// The metrics endpoint, when `--metrics-listen` bound one.
+    fn serve_metrics(&mut self, background: &Background) {
+        let Some(listener) = self.metrics_listener.take() else {
+            return;
+        };
+        let metrics = self.metrics.clone();
+        let cache = self.cache.clone();
+        let scorer = self.scorer.clone();
+        let render: Arc<dyn Fn() -> String + Send + Sync> =
+            Arc::new(move || metrics.render(cache.entry_count(), scorer.log.queue_depth()));
+        tokio::spawn(crate::metrics::serve(
+            listener,
+            render,
+            background.stopped(),
+        ));
+        if let Some(a) = self.metrics_addr {
+            tracing::info!(addr = %a, "metrics listening");
+        }
+    }
+
     /// Says at start how callers are authenticated, and warns when nobody
     /// is, or when keys would cross the network in clear text.
     fn log_credentials(&self) {
@@ -453,6 +445,50 @@ impl Application {
             tracing::warn!("API keys without TLS: keys cross the network in clear text");
         }
     }
+}
+
+/// The tasks that follow a shared store.
+struct StoreWatch {
+    stop: tokio::sync::watch::Sender<bool>,
+    follower: tokio::task::JoinHandle<()>,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+impl StoreWatch {
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        self.watcher.abort();
+        let _ = self.watcher.await;
+        self.follower.abort();
+    }
+}
+
+/// Builds the candidate index beside the server: until it is ready,
+/// RankBrands walks every stored brand.
+fn spawn_index_build(
+    index: Arc<CandidateIndex>,
+    store: Arc<dyn ProfileStore>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        match index.build(&*store).await {
+            Ok(n) => {
+                let stats = index.stats();
+                tracing::info!(
+                    brands = n,
+                    keys = stats.keys,
+                    postings = stats.postings,
+                    approx_mb = stats.approx_bytes as f64 / (1 << 20) as f64,
+                    secs = started.elapsed().as_secs_f64(),
+                    "candidate index ready"
+                )
+            }
+            Err(e) => tracing::error!(
+                error = %crate::error::chain(&e),
+                "candidate index not built; RankBrands walks every brand"
+            ),
+        }
+    })
 }
 
 /// The tasks that run beside the server: the decision-log writer, retention

@@ -505,10 +505,6 @@ fn reason_code_out(c: m::ReasonCode) -> pb::ReasonCode {
     }
 }
 
-/// The wire form of an assessment; `decision_id` and `request_id` are the
-/// server's and the caller's, everything else comes from the core.
-/// Takes the assessment by value: its strings move into the message
-/// instead of being copied (a ScoreBatch answer builds thousands).
 /// How much of an assessment goes on the wire (`view` of the scoring
 /// requests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -526,15 +522,20 @@ pub fn view_in(v: i32, field: &str) -> Result<View> {
     })
 }
 
+/// The wire form of an assessment; `decision_id` and `request_id` are the
+/// server's and the caller's, everything else comes from the core.
+/// Takes the assessment by value: its strings move into the message
+/// instead of being copied (a ScoreBatch answer builds thousands).
+/// COMPACT is what a bulk caller acts on, without the text that explains it
+/// (reason details) or what it can know otherwise (versions, the instant
+/// it asked for); its numbers are FULL's.
 pub fn assessment_out(
     a: m::Assessment,
     decision_id: String,
     request_id: String,
     view: View,
 ) -> pb::Assessment {
-    if view == View::Compact {
-        return compact_out(a, decision_id, request_id);
-    }
+    let full = view == View::Full;
     pb::Assessment {
         decision_id,
         request_id,
@@ -556,47 +557,16 @@ pub fn assessment_out(
                 code: reason_code_out(r.code) as i32,
                 factor: factor_out(r.factor) as i32,
                 contribution: r.contribution,
-                detail: r.detail.into_string(),
+                detail: if full {
+                    r.detail.into_string()
+                } else {
+                    String::new()
+                },
             })
             .collect(),
-        profile_version: a.profile_version,
-        model_version: a.model_version,
-        assessed_at: Some(timestamp_out(a.assessed_at)),
-        decision_logged: false,
-    }
-}
-
-/// The COMPACT view: what a bulk caller acts on, without the text that
-/// explains it (reason details) or what it can know otherwise (versions,
-/// the instant it asked for).
-fn compact_out(a: m::Assessment, decision_id: String, request_id: String) -> pb::Assessment {
-    pb::Assessment {
-        decision_id,
-        request_id,
-        event_id: a.event_id,
-        brand_id: a.brand_id,
-        relevance: a.relevance,
-        timing: a.timing,
-        intrusiveness_risk: a.intrusiveness_risk,
-        opportunity: a.opportunity,
-        decision: decision_out(a.decision) as i32,
-        recommended_mode: mode_out(a.recommended_mode) as i32,
-        respond_by: a.respond_by.map(deadline_out),
-        max_review_latency: a.max_review_latency.map(bound_out),
-        confidence: a.confidence,
-        reasons: a
-            .reasons
-            .into_iter()
-            .map(|r| pb::Reason {
-                code: reason_code_out(r.code) as i32,
-                factor: factor_out(r.factor) as i32,
-                contribution: r.contribution,
-                detail: String::new(),
-            })
-            .collect(),
-        profile_version: 0,
-        model_version: String::new(),
-        assessed_at: None,
+        profile_version: if full { a.profile_version } else { 0 },
+        model_version: if full { a.model_version } else { String::new() },
+        assessed_at: full.then(|| timestamp_out(a.assessed_at)),
         decision_logged: false,
     }
 }

@@ -38,6 +38,16 @@ use crate::core::model::{Blackout, BrandProfile, DecisionRecord, Engagement, Sto
 use feed::PgFeed;
 use partitions::day_of;
 
+/// Unconditional create-or-replace of one profile; the version counts
+/// writes per brand.
+const UPSERT: &str = "INSERT INTO brand_profiles (brand_id, version, updated_at_us, body)
+     VALUES ($1, 1, $2, $3)
+     ON CONFLICT (brand_id) DO UPDATE
+       SET version = brand_profiles.version + 1,
+           updated_at_us = excluded.updated_at_us,
+           body = excluded.body
+     RETURNING version";
+
 /// Unconditional create-or-replace of a batch; the version counts writes
 /// per brand. A batch must not name a brand twice (one statement cannot
 /// update a row twice). Rows are written in brand-id order, so two replicas
@@ -168,20 +178,12 @@ impl PgStore {
         let at = to_micros(now);
         let version: Option<i64> = match expected_version {
             None => Some(
-                sqlx::query_scalar(
-                    "INSERT INTO brand_profiles (brand_id, version, updated_at_us, body)
-                     VALUES ($1, 1, $2, $3)
-                     ON CONFLICT (brand_id) DO UPDATE
-                       SET version = brand_profiles.version + 1,
-                           updated_at_us = excluded.updated_at_us,
-                           body = excluded.body
-                     RETURNING version",
-                )
-                .bind(id)
-                .bind(at)
-                .bind(&body)
-                .fetch_one(&self.pool)
-                .await?,
+                sqlx::query_scalar(UPSERT)
+                    .bind(id)
+                    .bind(at)
+                    .bind(&body)
+                    .fetch_one(&self.pool)
+                    .await?,
             ),
             Some(0) => {
                 sqlx::query_scalar(
@@ -267,20 +269,12 @@ impl PgStore {
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(profiles.len());
         for (p, body) in profiles.iter().zip(&bodies) {
-            let version: i64 = sqlx::query_scalar(
-                "INSERT INTO brand_profiles (brand_id, version, updated_at_us, body)
-                 VALUES ($1, 1, $2, $3)
-                 ON CONFLICT (brand_id) DO UPDATE
-                   SET version = brand_profiles.version + 1,
-                       updated_at_us = excluded.updated_at_us,
-                       body = excluded.body
-                 RETURNING version",
-            )
-            .bind(&p.brand_id)
-            .bind(at)
-            .bind(body)
-            .fetch_one(&mut *tx)
-            .await?;
+            let version: i64 = sqlx::query_scalar(UPSERT)
+                .bind(&p.brand_id)
+                .bind(at)
+                .bind(body)
+                .fetch_one(&mut *tx)
+                .await?;
             out.push(upserted(p, version, at));
         }
         tx.commit().await?;
