@@ -82,10 +82,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{} (mode {}): relevance {:.2}, timing {:.2}, risk {:.2}, opportunity {:.2}",
         a.decision().as_str_name(),
         a.recommended_mode().as_str_name(),
-        a.relevance,
-        a.timing,
-        a.intrusiveness_risk,
-        a.opportunity
+        a.relevance(),
+        a.timing(),
+        a.intrusiveness_risk(),
+        a.opportunity()
     );
     for r in &a.reasons {
         println!(

@@ -194,7 +194,7 @@ pub struct ExportArgs {
 }
 
 fn status_text(s: &tonic::Status) -> String {
-    format!("{:?}: {}", s.code(), s.message())
+    format!("{}: {}", crate::metrics::code_name(s.code()), s.message())
 }
 
 pub async fn import(args: ImportArgs) -> ExitCode {
@@ -355,7 +355,11 @@ pub fn explain(a: &pb::Assessment) -> String {
     ));
     out.push_str(&format!(
         "  relevance {:.2}  timing {:.2}  risk {:.2}  opportunity {:.2}  confidence {:.2}\n",
-        a.relevance, a.timing, a.intrusiveness_risk, a.opportunity, a.confidence
+        a.relevance(),
+        a.timing(),
+        a.intrusiveness_risk(),
+        a.opportunity(),
+        a.confidence()
     ));
     match (
         ts_text(a.respond_by.as_ref()),

@@ -541,15 +541,15 @@ pub fn assessment_out(
         request_id,
         event_id: a.event_id,
         brand_id: a.brand_id,
-        relevance: a.relevance,
-        timing: a.timing,
-        intrusiveness_risk: a.intrusiveness_risk,
-        opportunity: a.opportunity,
+        relevance: Some(a.relevance),
+        timing: Some(a.timing),
+        intrusiveness_risk: Some(a.intrusiveness_risk),
+        opportunity: Some(a.opportunity),
         decision: decision_out(a.decision) as i32,
         recommended_mode: mode_out(a.recommended_mode) as i32,
         respond_by: a.respond_by.map(deadline_out),
         max_review_latency: a.max_review_latency.map(bound_out),
-        confidence: a.confidence,
+        confidence: Some(a.confidence),
         reasons: a
             .reasons
             .into_iter()

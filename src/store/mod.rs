@@ -56,7 +56,7 @@ pub enum StoreError {
     #[error("the store failed moments ago; not retried yet")]
     Backoff,
     /// No answer in time; the outcome of a write is unknown.
-    #[error("the store did not answer within {0:?} (twice --store-timeout)")]
+    #[error("the store did not answer within {}s (twice --store-timeout)", .0.as_secs_f64())]
     TimedOut(std::time::Duration),
     #[error(
         "database schema version {found} is newer than this build supports ({supported}); \

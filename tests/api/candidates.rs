@@ -39,7 +39,8 @@ async fn rank(app: &mut TestApp, event: pb::Event, brand_ids: Vec<String>) -> Ve
         .into_inner()
         .ranked
         .into_iter()
-        .map(|a| (a.brand_id, a.opportunity))
+        .map(|a| (a.opportunity(), a.brand_id))
+        .map(|(o, b)| (b, o))
         .collect()
 }
 

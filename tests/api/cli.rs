@@ -85,7 +85,7 @@ profiles:
     ])
     .await;
     assert_eq!(code, 1);
-    assert!(err.contains("NotFound"), "{err}");
+    assert!(err.contains("NOT_FOUND"), "{err}");
 
     // The decision log is written asynchronously; stopping flushes it, so
     // restart on the same directory is not needed: poll briefly instead.

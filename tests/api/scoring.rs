@@ -56,11 +56,11 @@ async fn score_returns_an_explained_assessment() {
     assert_eq!(a.assessed_at, Some(ts(now)));
     assert!(a.respond_by.is_some() && a.max_review_latency.is_some());
     for s in [
-        a.relevance,
-        a.timing,
-        a.intrusiveness_risk,
-        a.opportunity,
-        a.confidence,
+        a.relevance(),
+        a.timing(),
+        a.intrusiveness_risk(),
+        a.opportunity(),
+        a.confidence(),
     ] {
         assert!((0.0..=1.0).contains(&s));
     }
@@ -180,7 +180,7 @@ async fn a_profile_write_changes_the_next_score() {
         .assessment
         .unwrap();
     assert_eq!(after.profile_version, 2);
-    assert!(after.relevance > before.relevance);
+    assert!(after.relevance() > before.relevance());
     assert_ne!(after.decision(), Decision::Decline);
     app.stop().await;
 }
@@ -330,7 +330,7 @@ async fn batch_is_event_major_with_per_pair_errors() {
         panic!()
     };
     assert_eq!(batched.decision, single.decision);
-    assert_eq!(batched.opportunity, single.opportunity);
+    assert_eq!(batched.opportunity(), single.opportunity());
 
     let too_many = app
         .scoring
@@ -416,16 +416,16 @@ async fn rank_brands_orders_by_opportunity() {
         .ranked;
     let ids: Vec<&str> = all.iter().map(|a| a.brand_id.as_str()).collect();
     assert_eq!(ids, ["crumbly", "crumbs-lite"]);
-    assert!(all.iter().all(|a| a.opportunity > 0.0));
+    assert!(all.iter().all(|a| a.opportunity() > 0.0));
     for w in all.windows(2) {
         assert!(
-            w[0].opportunity > w[1].opportunity
-                || (w[0].opportunity == w[1].opportunity && w[0].brand_id < w[1].brand_id),
+            w[0].opportunity() > w[1].opportunity()
+                || (w[0].opportunity() == w[1].opportunity() && w[0].brand_id < w[1].brand_id),
             "not ordered: {} {} / {} {}",
             w[0].brand_id,
-            w[0].opportunity,
+            w[0].opportunity(),
             w[1].brand_id,
-            w[1].opportunity
+            w[1].opportunity()
         );
     }
     let top2 = app
@@ -636,12 +636,12 @@ async fn the_compact_view_answers_a_batch_with_the_same_numbers_in_a_fraction_of
     for (f, c) in full.results.iter().zip(&compact.results) {
         let (f, c) = (assessment(f), assessment(c));
         assert_eq!(
-            (f.decision, f.recommended_mode, f.relevance, f.timing),
-            (c.decision, c.recommended_mode, c.relevance, c.timing)
+            (f.decision, f.recommended_mode, f.relevance(), f.timing()),
+            (c.decision, c.recommended_mode, c.relevance(), c.timing())
         );
         assert_eq!(
-            (f.intrusiveness_risk, f.opportunity, f.confidence),
-            (c.intrusiveness_risk, c.opportunity, c.confidence)
+            (f.intrusiveness_risk(), f.opportunity(), f.confidence()),
+            (c.intrusiveness_risk(), c.opportunity(), c.confidence())
         );
         assert_eq!(
             (&f.respond_by, &f.max_review_latency),

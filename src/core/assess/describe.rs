@@ -3,7 +3,7 @@
 //! every assessment).
 
 use super::super::analyse::push_fixed;
-use super::super::model::EngagementMode;
+use super::super::model::{BlackoutScope, EngagementMode, EventKind};
 
 /// Seconds in a day and an hour.
 const DAY_SECS: f64 = 86_400.0;
@@ -48,13 +48,41 @@ pub(super) fn push_minute(out: &mut String, minute_of_day: u32) {
     }
 }
 
-/// `{:?}` of a mode, without the formatter.
+/// A mode as the contract names it (`ENGAGEMENT_MODE_CUSTOMER_CARE`
+/// without its prefix), so reason details read like the API.
 pub(super) fn mode_name(mode: EngagementMode) -> &'static str {
     match mode {
-        EngagementMode::None => "None",
-        EngagementMode::CustomerCare => "CustomerCare",
-        EngagementMode::Reply => "Reply",
-        EngagementMode::JoinConversation => "JoinConversation",
-        EngagementMode::Newsjack => "Newsjack",
+        EngagementMode::None => "NONE",
+        EngagementMode::CustomerCare => "CUSTOMER_CARE",
+        EngagementMode::Reply => "REPLY",
+        EngagementMode::JoinConversation => "JOIN_CONVERSATION",
+        EngagementMode::Newsjack => "NEWSJACK",
+    }
+}
+
+/// A blackout scope as the CLI and the contract name it (`global`).
+pub(super) fn scope_name(scope: BlackoutScope) -> &'static str {
+    match scope {
+        BlackoutScope::Global => "global",
+        BlackoutScope::Brand => "brand",
+        BlackoutScope::Topic => "topic",
+        BlackoutScope::Region => "region",
+    }
+}
+
+/// An event kind as the contract names it (`EVENT_KIND_TRENDING_TOPIC`
+/// without its prefix).
+pub(super) fn kind_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::BrandMention => "BRAND_MENTION",
+        EventKind::DirectMessage => "DIRECT_MESSAGE",
+        EventKind::Question => "QUESTION",
+        EventKind::Complaint => "COMPLAINT",
+        EventKind::Praise => "PRAISE",
+        EventKind::Conversation => "CONVERSATION",
+        EventKind::TrendingTopic => "TRENDING_TOPIC",
+        EventKind::News => "NEWS",
+        EventKind::LiveEvent => "LIVE_EVENT",
+        EventKind::CulturalMoment => "CULTURAL_MOMENT",
     }
 }

@@ -11,6 +11,7 @@ use super::super::super::analyse::AnalysedEvent;
 use super::super::super::model::{Blackout, BlackoutScope, Factor, ReasonCode};
 use super::super::super::text::{Form, pattern};
 use super::super::Moment;
+use super::super::describe::scope_name;
 use super::super::ledger::{Ledger, Weight};
 use super::Signals;
 
@@ -27,8 +28,10 @@ pub(super) fn apply(moment: &Moment<'_>, _: &Signals<'_>, ledger: &mut Ledger) {
                 Factor::Decision,
                 BLACKOUT_CONTRIBUTION,
                 format!(
-                    "blackout {} ({:?}): {}",
-                    blackout.id, blackout.scope, blackout.reason
+                    "blackout {} ({}): {}",
+                    blackout.id,
+                    scope_name(blackout.scope),
+                    blackout.reason
                 ),
             );
         }

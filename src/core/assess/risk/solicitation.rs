@@ -10,6 +10,7 @@
 
 use super::super::super::model::{EventKind, Factor, ReasonCode};
 use super::super::Moment;
+use super::super::describe::kind_name;
 use super::super::ledger::{Ledger, Weight};
 use super::Signals;
 
@@ -48,7 +49,7 @@ pub(super) fn apply(moment: &Moment<'_>, _: &Signals<'_>, ledger: &mut Ledger) {
             weight,
             ReasonCode::Unsolicited,
             risk,
-            format!("{kind:?} not addressed to the brand"),
+            format!("a {} not addressed to the brand", kind_name(kind)),
         );
     }
 }
