@@ -1,7 +1,8 @@
 //! Managing what a server holds, as marketing operations do it: profiles
 //! (`kairos profiles get|list|delete|import`) and the crisis switch
-//! (`kairos blackout create|list|delete`). Readable output by default,
-//! `--json` for machines (proto JSON field names, timestamps in RFC 3339).
+//! (`kairos blackout create|list|delete`). Readable output by default;
+//! `--json` prints the RPC's response in the proto's canonical JSON, as
+//! grpcurl does, and the list commands one listed message per line.
 //!
 //! Exit codes: 0 done; 1 the server refused (the reason is printed: not
 //! found, invalid, permission); 2 the command could not run (no server,
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::{Connection, ImportArgs, status_text};
+use super::{Connection, ImportArgs, json, status_text};
 use crate::grpc::pb;
 use crate::grpc::pb::brand_profile_service_client::BrandProfileServiceClient;
 use crate::grpc::pb::guardrail_service_client::GuardrailServiceClient;
@@ -158,20 +159,21 @@ pub async fn blackout(command: BlackoutCommand) -> ExitCode {
 
 async fn get_profile(args: GetArgs) -> Result<(), Failure> {
     let mut client = BrandProfileServiceClient::new(args.conn.channel().await?);
-    let profile = client
+    let response = client
         .get_brand_profile(pb::GetBrandProfileRequest {
             brand_id: args.id.clone(),
         })
         .await
         .map_err(refused)?
-        .into_inner()
+        .into_inner();
+    if args.json {
+        println!("{}", json::line(&response)?);
+        return Ok(());
+    }
+    let profile = response
         .profile
         .ok_or_else(|| Failure::Broken("the server sent no profile".into()))?;
-    if args.json {
-        println!("{}", profile_json(&profile));
-    } else {
-        print!("{}", profile_text(&profile));
-    }
+    print!("{}", profile_text(&profile));
     Ok(())
 }
 
@@ -190,7 +192,7 @@ async fn list_profiles(args: ListArgs) -> Result<(), Failure> {
             .into_inner();
         for p in &page.profiles {
             if args.json {
-                println!("{}", profile_json(p));
+                println!("{}", json::line(p)?);
             } else {
                 if first {
                     println!(
@@ -222,14 +224,15 @@ async fn list_profiles(args: ListArgs) -> Result<(), Failure> {
 
 async fn delete_profile(args: GetArgs) -> Result<(), Failure> {
     let mut client = BrandProfileServiceClient::new(args.conn.channel().await?);
-    client
+    let response = client
         .delete_brand_profile(pb::DeleteBrandProfileRequest {
             brand_id: args.id.clone(),
         })
         .await
-        .map_err(refused)?;
+        .map_err(refused)?
+        .into_inner();
     if args.json {
-        println!("{}", serde_json::json!({ "deleted": args.id }));
+        println!("{}", json::line(&response)?);
     } else {
         println!("deleted {}", args.id);
     }
@@ -248,7 +251,7 @@ async fn create_blackout(args: CreateBlackoutArgs) -> Result<(), Failure> {
         Scope::Region => pb::BlackoutScope::Region,
     };
     let mut client = GuardrailServiceClient::new(args.conn.channel().await?);
-    let created = client
+    let response = client
         .create_blackout(pb::CreateBlackoutRequest {
             blackout: Some(pb::Blackout {
                 scope: scope as i32,
@@ -262,18 +265,19 @@ async fn create_blackout(args: CreateBlackoutArgs) -> Result<(), Failure> {
         })
         .await
         .map_err(refused)?
-        .into_inner()
+        .into_inner();
+    if args.json {
+        println!("{}", json::line(&response)?);
+        return Ok(());
+    }
+    let created = response
         .blackout
         .ok_or_else(|| Failure::Broken("the server sent no blackout".into()))?;
-    if args.json {
-        println!("{}", blackout_json(&created));
-    } else {
-        println!(
-            "blackout {} in force: {}",
-            created.id,
-            blackout_text(&created)
-        );
-    }
+    println!(
+        "blackout {} in force: {}",
+        created.id,
+        blackout_text(&created)
+    );
     Ok(())
 }
 
@@ -294,7 +298,7 @@ async fn list_blackouts(args: ListBlackoutsArgs) -> Result<(), Failure> {
         for b in &page.blackouts {
             any = true;
             if args.json {
-                println!("{}", blackout_json(b));
+                println!("{}", json::line(b)?);
             } else {
                 println!("{}  {}", b.id, blackout_text(b));
             }
@@ -312,14 +316,15 @@ async fn list_blackouts(args: ListBlackoutsArgs) -> Result<(), Failure> {
 
 async fn delete_blackout(args: GetArgs) -> Result<(), Failure> {
     let mut client = GuardrailServiceClient::new(args.conn.channel().await?);
-    client
+    let response = client
         .delete_blackout(pb::DeleteBlackoutRequest {
             id: args.id.clone(),
         })
         .await
-        .map_err(refused)?;
+        .map_err(refused)?
+        .into_inner();
     if args.json {
-        println!("{}", serde_json::json!({ "deleted": args.id }));
+        println!("{}", json::line(&response)?);
     } else {
         println!("lifted blackout {}", args.id);
     }
@@ -362,36 +367,6 @@ fn blackout_text(b: &pb::Blackout) -> String {
         None => "until lifted".to_string(),
     });
     format!("{}: {:?}", parts.join(", "), b.reason)
-}
-
-fn blackout_json(b: &pb::Blackout) -> serde_json::Value {
-    let mut v = serde_json::json!({
-        "id": b.id,
-        "scope": pb::BlackoutScope::try_from(b.scope).map(|s| s.as_str_name()).unwrap_or("BLACKOUT_SCOPE_UNSPECIFIED"),
-        "reason": b.reason,
-    });
-    let o = v.as_object_mut();
-    if let Some(o) = o {
-        if !b.brand_id.is_empty() {
-            o.insert("brandId".into(), b.brand_id.clone().into());
-        }
-        if !b.terms.is_empty() {
-            o.insert("terms".into(), b.terms.clone().into());
-        }
-        if !b.region.is_empty() {
-            o.insert("region".into(), b.region.clone().into());
-        }
-        for (k, t) in [
-            ("startsAt", &b.starts_at),
-            ("endsAt", &b.ends_at),
-            ("createdAt", &b.created_at),
-        ] {
-            if let Some(t) = t {
-                o.insert(k.into(), ts(t).into());
-            }
-        }
-    }
-    v
 }
 
 fn terms_text(terms: &[pb::WeightedTerm]) -> String {
@@ -453,49 +428,4 @@ fn profile_text(p: &pb::BrandProfile) -> String {
         line("embedding", format!("{} dimensions", p.embedding.len()));
     }
     out
-}
-
-fn profile_json(p: &pb::BrandProfile) -> serde_json::Value {
-    let terms = |ts: &[pb::WeightedTerm]| {
-        ts.iter()
-            .map(|t| serde_json::json!({ "term": t.term, "weight": t.weight }))
-            .collect::<Vec<_>>()
-    };
-    let mut v = serde_json::json!({
-        "brandId": p.brand_id,
-        "version": p.version.to_string(),
-        "displayName": p.display_name,
-    });
-    if let Some(o) = v.as_object_mut() {
-        if let Some(u) = &p.updated_at {
-            o.insert("updatedAt".into(), ts(u).into());
-        }
-        let lists: [(&str, &[String]); 4] = [
-            ("aliases", &p.aliases),
-            ("competitors", &p.competitors),
-            ("blockedTerms", &p.blocked_terms),
-            ("blockedTopics", &p.blocked_topics),
-        ];
-        for (k, list) in lists {
-            if !list.is_empty() {
-                o.insert(k.into(), list.to_vec().into());
-            }
-        }
-        if !p.category.is_empty() {
-            o.insert("category".into(), p.category.clone().into());
-        }
-        if !p.themes.is_empty() {
-            o.insert("themes".into(), terms(&p.themes).into());
-        }
-        if !p.topics.is_empty() {
-            o.insert("topics".into(), terms(&p.topics).into());
-        }
-        if !p.audience_time_zone.is_empty() {
-            o.insert(
-                "audienceTimeZone".into(),
-                p.audience_time_zone.clone().into(),
-            );
-        }
-    }
-    v
 }

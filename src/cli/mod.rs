@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod eval;
 pub mod files;
+pub mod json;
 pub mod manage;
 
 use std::io::Write;
@@ -165,7 +166,8 @@ pub struct ScoreArgs {
     /// Append the assessment to the decision log.
     #[arg(long)]
     pub log: bool,
-    /// Print the assessment as JSON instead of an explanation.
+    /// Print the response as the proto's canonical JSON (what grpcurl
+    /// prints) instead of an explanation.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -186,7 +188,8 @@ pub struct ExportArgs {
     /// Only this decision (engage, review, listen, decline).
     #[arg(long)]
     pub decision: Option<String>,
-    /// Output file (JSON Lines); default: standard output.
+    /// Output file; default: standard output. JSON Lines: one
+    /// DecisionRecord per line, in the proto's canonical JSON.
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[command(flatten)]
@@ -300,7 +303,7 @@ async fn score_inner(args: ScoreArgs) -> Result<(), String> {
     let event = files::read_event(&args.event).map_err(|e| crate::error::chain(&e))?;
     let now = args.now.as_deref().map(files::timestamp).transpose()?;
     let mut client = ScoringServiceClient::new(args.conn.channel().await?);
-    let a = client
+    let response = client
         .score(pb::ScoreRequest {
             view: pb::AssessmentView::Full as i32,
             request_id: String::new(),
@@ -311,14 +314,15 @@ async fn score_inner(args: ScoreArgs) -> Result<(), String> {
         })
         .await
         .map_err(|s| status_text(&s))?
-        .into_inner()
+        .into_inner();
+    if args.json {
+        println!("{}", json::line(&response)?);
+        return Ok(());
+    }
+    let a = response
         .assessment
         .ok_or("the server returned no assessment")?;
-    if args.json {
-        println!("{}", assessment_json(&a));
-    } else {
-        print!("{}", explain(&a));
-    }
+    print!("{}", explain(&a));
     Ok(())
 }
 
@@ -394,35 +398,6 @@ pub fn explain(a: &pb::Assessment) -> String {
         a.decision_id
     ));
     out
-}
-
-/// The assessment as a JSON object (enum names, RFC 3339 times).
-pub fn assessment_json(a: &pb::Assessment) -> serde_json::Value {
-    serde_json::json!({
-        "decision_id": a.decision_id,
-        "request_id": a.request_id,
-        "event_id": a.event_id,
-        "brand_id": a.brand_id,
-        "relevance": a.relevance,
-        "timing": a.timing,
-        "intrusiveness_risk": a.intrusiveness_risk,
-        "opportunity": a.opportunity,
-        "decision": a.decision().as_str_name(),
-        "recommended_mode": a.recommended_mode().as_str_name(),
-        "respond_by": ts_text(a.respond_by.as_ref()),
-        "max_review_latency_seconds": a.max_review_latency.map(|d| d.seconds as f64 + d.nanos as f64 / 1e9),
-        "confidence": a.confidence,
-        "reasons": a.reasons.iter().map(|r| serde_json::json!({
-            "code": r.code().as_str_name(),
-            "factor": r.factor().as_str_name(),
-            "contribution": r.contribution,
-            "detail": r.detail,
-        })).collect::<Vec<_>>(),
-        "profile_version": a.profile_version,
-        "model_version": a.model_version,
-        "assessed_at": ts_text(a.assessed_at.as_ref()),
-        "decision_logged": a.decision_logged,
-    })
 }
 
 pub async fn export_decisions(args: ExportArgs) -> ExitCode {
@@ -527,12 +502,7 @@ async fn write_decisions(
             .map_err(|s| status_text(&s))?
             .into_inner();
         for d in &page.decisions {
-            let line = serde_json::json!({
-                "assessment": d.assessment.as_ref().map(assessment_json),
-                "decided_at": ts_text(d.decided_at.as_ref()),
-                "event_digest": d.event_digest,
-            });
-            writeln!(out, "{line}").map_err(|e| format!("cannot write: {e}"))?;
+            writeln!(out, "{}", json::line(d)?).map_err(|e| format!("cannot write: {e}"))?;
             n += 1;
         }
         if page.next_page_token.is_empty() {

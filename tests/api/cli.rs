@@ -74,6 +74,46 @@ profiles:
     );
     assert!(out.contains("SOLICITED"), "{out}");
 
+    // --json is the ScoreResponse as grpcurl prints it; a risk of 0 is
+    // still there, as 0.
+    let (code, out, err) = kairos(vec![
+        "score".into(),
+        "--brand".into(),
+        "crumbly".into(),
+        "--event".into(),
+        event.display().to_string(),
+        "--now".into(),
+        "2026-02-03T20:02:00Z".into(),
+        "--json".into(),
+        "--server".into(),
+        server.clone(),
+    ])
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let a = &v["assessment"];
+    assert_eq!(
+        (a["brandId"].as_str(), a["decision"].as_str()),
+        (Some("crumbly"), Some("DECISION_ENGAGE")),
+        "{v}"
+    );
+    assert_eq!(a["intrusivenessRisk"].as_f64(), Some(0.0), "{v}");
+    assert_eq!(
+        a["profileVersion"].as_str(),
+        Some("1"),
+        "int64 as a string: {v}"
+    );
+    assert!(
+        a["maxReviewLatency"].as_str().unwrap().ends_with('s'),
+        "{v}"
+    );
+    assert_eq!(
+        a["reasons"][0]["code"]
+            .as_str()
+            .map(|c| c.starts_with("REASON_CODE_")),
+        Some(true)
+    );
+
     let (code, _, err) = kairos(vec![
         "score".into(),
         "--brand".into(),
@@ -116,9 +156,11 @@ profiles:
     }
     assert_eq!(lines.len(), 1);
     let v: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
-    assert_eq!(v["assessment"]["event_id"], "c-1");
+    // The proto's canonical JSON, as grpcurl prints a DecisionRecord.
+    assert_eq!(v["assessment"]["eventId"], "c-1");
     assert_eq!(v["assessment"]["decision"], "DECISION_ENGAGE");
-    assert_eq!(v["event_digest"].as_str().unwrap().len(), 64);
+    assert_eq!(v["eventDigest"].as_str().unwrap().len(), 64);
+    assert!(v["decidedAt"].as_str().unwrap().ends_with('Z'), "{v}");
     app.stop().await;
 }
 
