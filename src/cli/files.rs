@@ -297,15 +297,6 @@ impl ProfileFile {
     }
 }
 
-/// One profile, a list, or `{profiles: [...]}`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum ProfilesDoc {
-    Wrapped { profiles: Vec<serde_json::Value> },
-    List(Vec<serde_json::Value>),
-    One(serde_json::Value),
-}
-
 pub(crate) fn read(path: &Path) -> Result<String, FileError> {
     std::fs::read_to_string(path).map_err(|source| FileError::Read {
         path: path.display().to_string(),
@@ -330,23 +321,6 @@ pub(crate) fn parse_value(path: &Path, text: &str) -> Result<serde_json::Value, 
             message: e.to_string(),
         })
     }
-}
-
-/// Reads brand profiles. Each item is converted on its own: one that does
-/// not parse is returned as an error in place, so the others still import.
-pub fn read_profiles(path: &Path) -> Result<Vec<Result<pb::BrandProfile, String>>, FileError> {
-    let text = read(path)?;
-    let value = parse_value(path, &text)?;
-    let doc: ProfilesDoc = serde_json::from_value(value).map_err(|e| FileError::Parse {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    let items = match doc {
-        ProfilesDoc::Wrapped { profiles } => profiles,
-        ProfilesDoc::List(l) => l,
-        ProfilesDoc::One(v) => vec![v],
-    };
-    Ok(items.into_iter().map(profile_from_value).collect())
 }
 
 #[derive(Debug, Deserialize)]
@@ -441,8 +415,17 @@ pub fn read_event(path: &Path) -> Result<pb::Event, FileError> {
 /// One profile of a parsed file.
 pub(crate) fn profile_from_value(value: serde_json::Value) -> Result<pb::BrandProfile, String> {
     serde_json::from_value::<ProfileFile>(value)
-        .map_err(|e| e.to_string())
+        .map_err(|e| without_field_list(e.to_string()))
         .and_then(ProfileFile::into_pb)
+}
+
+/// Serde names every known field after an unknown one; the unknown one is
+/// what the reader needs.
+fn without_field_list(mut message: String) -> String {
+    if let Some(i) = message.find(", expected one of") {
+        message.truncate(i);
+    }
+    message
 }
 
 /// One event of a parsed file.
@@ -522,36 +505,5 @@ mod tests {
             Ok(pb::EngagementMode::CustomerCare as i32)
         );
         assert!(kind("whatever").is_err());
-    }
-
-    #[test]
-    fn profiles_in_yaml_with_a_bad_item() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("brands.yaml");
-        std::fs::write(
-            &path,
-            r#"
-profiles:
-  - brand_id: crumbly
-    display_name: Crumbly Cookies
-    themes: [cookie, {term: dunk, weight: 0.9}]
-    risk_appetite: bold
-    approval_latency: [{mode: newsjack, latency: 10m}]
-    sensitivity_tolerance: [{category: adult, max_level: none}]
-  - brandId: second
-    riskAppetite: RISK_APPETITE_CONSERVATIVE
-  - brand_id: broken
-    colour: blue
-"#,
-        )
-        .unwrap();
-        let items = read_profiles(&path).unwrap();
-        assert_eq!(items.len(), 3);
-        let first = items[0].as_ref().unwrap();
-        assert_eq!(first.themes[0].weight, 1.0);
-        assert_eq!(first.themes[1].term, "dunk");
-        assert_eq!(first.approval_latency[0].latency.unwrap().seconds, 600);
-        assert_eq!(items[1].as_ref().unwrap().brand_id, "second");
-        assert!(items[2].as_ref().unwrap_err().contains("colour"));
     }
 }

@@ -5,8 +5,13 @@
 pub mod bench;
 pub mod eval;
 pub mod files;
+pub mod import;
 pub mod json;
 pub mod manage;
+pub mod profile_source;
+pub mod progress;
+
+pub use import::import;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,7 +22,6 @@ use tonic::codegen::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 use crate::grpc::pb;
-use crate::grpc::pb::brand_profile_service_client::BrandProfileServiceClient;
 use crate::grpc::pb::guardrail_service_client::GuardrailServiceClient;
 use crate::grpc::pb::scoring_service_client::ScoringServiceClient;
 
@@ -146,7 +150,9 @@ impl Connection {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// YAML or JSON file: one profile, a list, or `profiles: [...]`.
+    /// YAML, JSON or JSON Lines (.jsonl) file: one profile, a list,
+    /// `profiles: [...]`, YAML documents separated by `---`, or one
+    /// profile per line.
     pub file: PathBuf,
     #[command(flatten)]
     pub conn: Connection,
@@ -198,95 +204,6 @@ pub struct ExportArgs {
 
 fn status_text(s: &tonic::Status) -> String {
     format!("{}: {}", crate::metrics::code_name(s.code()), s.message())
-}
-
-pub async fn import(args: ImportArgs) -> ExitCode {
-    match import_inner(args).await {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn import_inner(args: ImportArgs) -> Result<ExitCode, String> {
-    let items = files::read_profiles(&args.file).map_err(|e| crate::error::chain(&e))?;
-    let mut client = BrandProfileServiceClient::new(args.conn.channel().await?);
-    // Items that do not even parse are reported here, in file order; the
-    // rest go to the server, which validates them.
-    let mut local_errors = Vec::new();
-    let mut to_send = Vec::new();
-    let mut positions = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
-        match item {
-            Ok(p) => {
-                positions.push(i);
-                to_send.push(pb::ImportBrandProfilesRequest { profile: Some(p) });
-            }
-            Err(e) => local_errors.push((i, e)),
-        }
-    }
-    // Counts the items the client has handed to the connection, for the
-    // report when the call fails: the server's counts travel only in its
-    // final answer, which a crash or a broken stream never delivers.
-    let total = to_send.len();
-    let handed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = handed.clone();
-    let stream = tokio_stream::StreamExt::map(tokio_stream::iter(to_send), move |item| {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        item
-    });
-    let request = args.conn.authorized(stream)?;
-    let resp = match client.import_brand_profiles(request).await {
-        Ok(resp) => resp.into_inner(),
-        Err(s) => {
-            let sent = handed.load(std::sync::atomic::Ordering::Relaxed);
-            return Err(import_failure(&s, sent, total));
-        }
-    };
-    println!(
-        "created {}, updated {}, rejected {}",
-        resp.created,
-        resp.updated,
-        resp.rejected as usize + local_errors.len()
-    );
-    // Items are numbered from 1, as a reader counts them in the file.
-    for (i, e) in &local_errors {
-        println!("  item {}: {e}", i + 1);
-    }
-    for e in &resp.errors {
-        let i = positions
-            .get(e.index as usize)
-            .copied()
-            .unwrap_or(e.index as usize);
-        println!("  item {} ({}): {}", i + 1, e.brand_id, e.message);
-    }
-    Ok(if resp.rejected == 0 && local_errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
-}
-
-/// What a failed import can say about what it stored. The server commits
-/// items in stream order, a batch at a time, and reports its counts only in
-/// the answer to a completed stream; a failed call carries none. Every item
-/// is an upsert, so sending the same file again is always safe.
-fn import_failure(status: &tonic::Status, sent: usize, total: usize) -> String {
-    let text = status_text(status);
-    match status.code() {
-        // Checked before the server reads the first item.
-        tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => {
-            format!("{text}\nnothing was imported")
-        }
-        _ => format!(
-            "{text}\nthe import stopped after {sent} of {total} items had been sent; \
-             how many the server committed is unknown (it reports its counts only \
-             once the whole stream is done). Items are committed in order, a batch \
-             at a time; running the same import again is safe: every item is an upsert."
-        ),
-    }
 }
 
 pub async fn score(args: ScoreArgs) -> ExitCode {
@@ -495,7 +412,9 @@ async fn write_decisions(
     out: &mut impl Write,
 ) -> Result<u64, String> {
     let mut n = 0u64;
+    let mut progress = progress::Progress::new("export", None);
     loop {
+        progress.update(0, || format!("{n} decisions written"));
         let page = client
             .list_decisions(query.clone())
             .await
@@ -506,6 +425,7 @@ async fn write_decisions(
             n += 1;
         }
         if page.next_page_token.is_empty() {
+            progress.finish();
             return Ok(n);
         }
         query.page_token = page.next_page_token;

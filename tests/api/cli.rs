@@ -568,3 +568,79 @@ async fn the_rust_example_scores_a_moment() {
     assert!(stdout.contains("DECISION_ENGAGE"), "{stdout}");
     app.stop().await;
 }
+
+fn import_args(file: &std::path::Path, server: &str) -> Vec<String> {
+    vec![
+        "profiles".into(),
+        "import".into(),
+        file.display().to_string(),
+        "--server".into(),
+        server.into(),
+    ]
+}
+
+/// Every file shape imports item by item, and a bad item is named by its
+/// number and by its line (JSON Lines) or document (YAML).
+#[tokio::test]
+async fn import_names_bad_items_by_line_and_document() {
+    let mut app = spawn_app().await;
+    let server = format!("http://{}", app.addr);
+    let dir = tempfile::tempdir().unwrap();
+
+    let jsonl = dir.path().join("brands.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"brand_id\": \"l-one\", \"themes\": [\"tea\"]}\n\n\
+         {\"profile\": {\"brand_id\": \"l-two\"}}\n\
+         {\"brand_id\": \"l-bad\", \"colour\": \"blue\"}\n\
+         not json\n\
+         {\"brand_id\": \"l-weight\", \"themes\": [{\"term\": \"x\", \"weight\": 3}]}\n",
+    )
+    .unwrap();
+    let (code, out, err) = kairos(import_args(&jsonl, &server)).await;
+    assert_eq!(code, 2, "some items rejected: {out}{err}");
+    assert!(out.contains("created 2, updated 0, rejected 3"), "{out}");
+    // The blank line is not an item: the third item is on line 4.
+    assert!(
+        out.contains("item 3, line 4 (l-bad): ") && out.contains("colour"),
+        "{out}"
+    );
+    assert!(out.contains("item 4, line 5: not JSON"), "{out}");
+    assert!(
+        out.contains("item 5, line 6 (l-weight): ") && out.contains("themes[0].weight"),
+        "{out}"
+    );
+    assert_eq!(app.get("l-two").await.unwrap().brand_id, "l-two");
+
+    let yaml = dir.path().join("brands.yaml");
+    std::fs::write(
+        &yaml,
+        "display_name: One\nbrand_id: y-one\ncolour: red\n---\n# a comment only\n---\n\
+         - brand_id: y-two\n- brand_id: y-bad\n  colour: blue\n--- \nprofiles:\n\
+         \x20 - brand_id: y-three\n    themes:\n      - tea\n  - brand_id: [unclosed\n\
+         \x20 - brand_id: y-four\n",
+    )
+    .unwrap();
+    let (code, out, err) = kairos(import_args(&yaml, &server)).await;
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("created 3, updated 0, rejected 3"), "{out}");
+    // A whole document is placed by its number, list entries by line; an
+    // entry that is not YAML is one bad item, and the next still imports.
+    assert!(out.contains("item 1, document 1 (y-one): "), "{out}");
+    assert!(out.contains("item 3, line 8 (y-bad): "), "{out}");
+    assert!(out.contains("item 5, line 15: not YAML"), "{out}");
+    assert_eq!(app.get("y-three").await.unwrap().themes[0].term, "tea");
+    assert!(app.get("y-four").await.is_ok());
+
+    let json = dir.path().join("brands.json");
+    let list: Vec<serde_json::Value> = (0..600)
+        .map(|i| serde_json::json!({"brand_id": format!("j-{i:03}"), "themes": ["tea"]}))
+        .collect();
+    std::fs::write(&json, serde_json::json!({ "profiles": list }).to_string()).unwrap();
+    let (code, out, err) = kairos(import_args(&json, &server)).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("created 600, updated 0, rejected 0"), "{out}");
+    // Not a terminal: no bar, and a short import prints no progress line.
+    assert!(!err.contains('\u{1b}'), "{err}");
+    app.stop().await;
+}

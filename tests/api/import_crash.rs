@@ -206,12 +206,12 @@ async fn import_killed_midway_keeps_whole_batches_and_reruns_to_completion() {
     );
 }
 
-/// When the stream breaks, `kairos import` cannot know what the server
-/// committed (the counts come only in the final answer); it says how far
-/// it got and that running it again is safe. Here the break is an item
-/// over the server's 4 MiB message limit, after two whole batches.
+/// When a call breaks, `kairos import` says exactly what is stored: it
+/// sends the file in calls of one server commit batch, each stored whole
+/// or not at all. Here the break is an item over the server's 4 MiB
+/// message limit, in the third call.
 #[tokio::test]
-async fn a_broken_import_says_how_far_it_got_and_that_rerunning_is_safe() {
+async fn a_broken_import_says_exactly_what_is_stored() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("brands.json");
@@ -240,12 +240,17 @@ async fn a_broken_import_says_how_far_it_got_and_that_rerunning_is_safe() {
     .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("RESOURCE_EXHAUSTED"), "{err}");
     assert!(
-        err.contains(&format!(" of {total} items had been sent")),
+        err.contains(&format!("{} items of", 2 * BATCH))
+            && err.contains(&format!("every item up to item {}", 2 * BATCH)),
         "{err}"
     );
     assert!(
-        err.contains("how many the server committed is unknown"),
+        err.contains(&format!(
+            "Items {}–{total} were in the call that failed",
+            2 * BATCH + 1
+        )),
         "{err}"
     );
     assert!(
