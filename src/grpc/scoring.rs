@@ -415,7 +415,9 @@ impl ScoringService for ScoringApi {
             while let Some(item) = inbound.next().await {
                 let job = match item {
                     Ok(item) => {
+                        let arrived = std::time::Instant::now();
                         let scorer = scorer.clone();
+                        let metrics = metrics.clone();
                         let caller = caller.clone();
                         // Each item is admitted like an RPC of its own:
                         // over the bound, it is answered RESOURCE_EXHAUSTED
@@ -448,6 +450,15 @@ impl ScoringService for ScoringApi {
                                 Ok(a) => pb::score_stream_response::Result::Assessment(a),
                                 Err(e) => pb::score_stream_response::Result::Error(item_error(e)),
                             };
+                            // Each item is observed as a call of its own:
+                            // a stream's whole length says nothing.
+                            let code = match &result {
+                                pb::score_stream_response::Result::Error(e) => {
+                                    tonic::Code::from_i32(e.code)
+                                }
+                                _ => tonic::Code::Ok,
+                            };
+                            metrics.rpc("ScoreStream", code, arrived.elapsed());
                             pb::ScoreStreamResponse {
                                 request_id,
                                 result: Some(result),

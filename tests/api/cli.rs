@@ -402,7 +402,6 @@ async fn metrics_move_with_traffic_by_method_code_and_decision() {
     }
     let missing = app.get("nobody").await.unwrap_err();
     assert_eq!(missing.code(), tonic::Code::NotFound);
-
     let body = scrape(addr).await;
     assert_eq!(
         series(
@@ -466,6 +465,32 @@ async fn metrics_move_with_traffic_by_method_code_and_decision() {
         .is_some_and(|n| n >= 2.0),
         "{body}"
     );
+    // ScoreStream items are observed one by one, each with its own code.
+    let items = ["crumbly", "nobody"].map(|brand| pb::ScoreStreamRequest {
+        event: Some(crate::helpers::blackout_moment("s", "2026-02-03T20:38:00Z")),
+        brand_id: brand.into(),
+        now: Some(crate::helpers::ts("2026-02-03T20:40:00Z")),
+        ..Default::default()
+    });
+    let mut answers = app
+        .scoring
+        .score_stream(tokio_stream::iter(items))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut answered = 0;
+    while let Some(a) = answers.message().await.unwrap() {
+        assert!(a.result.is_some());
+        answered += 1;
+    }
+    assert_eq!(answered, 2);
+
+    let body = scrape(addr).await;
+    for code in ["OK", "NOT_FOUND"] {
+        let line =
+            format!(r#"kairos_rpc_duration_seconds_count{{method="ScoreStream",code="{code}"}}"#);
+        assert_eq!(series(&body, &line), Some(1.0), "{body}");
+    }
     app.stop().await;
 }
 
