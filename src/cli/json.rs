@@ -48,17 +48,13 @@ proto_names! {
     pb::DecisionRecord => "kairos.v1.DecisionRecord",
 }
 
-/// `message` as canonical proto JSON.
-pub fn to_value<M: ProtoName>(message: &M) -> Result<serde_json::Value, String> {
+/// `message` as one line of canonical proto JSON, fields in the proto's
+/// order (as grpcurl prints them).
+pub fn line<M: ProtoName>(message: &M) -> Result<String, String> {
     let descriptor = pool()?
         .get_message_by_name(M::NAME)
         .ok_or_else(|| format!("{} is not in the embedded descriptors", M::NAME))?;
     let dynamic = DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())
         .map_err(|e| format!("cannot re-read a {}: {e}", M::NAME))?;
-    serde_json::to_value(&dynamic).map_err(|e| format!("cannot print a {}: {e}", M::NAME))
-}
-
-/// `message` as one line of canonical proto JSON.
-pub fn line<M: ProtoName>(message: &M) -> Result<String, String> {
-    to_value(message).map(|v| v.to_string())
+    serde_json::to_string(&dynamic).map_err(|e| format!("cannot print a {}: {e}", M::NAME))
 }

@@ -243,9 +243,10 @@ async fn score_inner(args: ScoreArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// A timestamp for people: RFC 3339, to the second.
 fn ts_text(t: Option<&prost_types::Timestamp>) -> Option<String> {
     let t = t?;
-    jiff::Timestamp::new(t.seconds, t.nanos)
+    jiff::Timestamp::new(t.seconds, 0)
         .ok()
         .map(|t| t.to_string())
 }
