@@ -123,3 +123,17 @@ if [ "${STORE_PROFILES:-0}" -gt 0 ]; then
     du -sb "$DATA" | awk '{print "schema 2 on disk: " $1 " bytes"}'
     python3 -c "import sqlite3,sys; n,s=sqlite3.connect(sys.argv[1]).execute('select count(*), sum(length(body)) from brand_profiles').fetchone(); print(f'{n} profiles, {s} bytes of bodies ({s/n:.0f} a profile)')" "$DATA/kairos.db"
 fi
+
+# Instructions per analysis of the new-event benchmark's moment, repeatable
+# whatever the load (benches/analyse_calls.rs).
+if command -v valgrind >/dev/null; then
+    echo "== analyse: instructions per call (callgrind, 200 calls)"
+    cargo bench --bench analyse_calls --no-run 2>/dev/null
+    CALLS=$(ls -t target/release/deps/analyse_calls-* | grep -v '\.d$' | head -1)
+    valgrind --tool=callgrind --callgrind-out-file="$DATA/callgrind.out" \
+        --toggle-collect='analyse_calls::run_many' "$CALLS" 200 2>&1 \
+        | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' \
+        | awk '{printf "%d instructions per analyse\n", $1 / 200}'
+else
+    echo "== valgrind not installed; analyse instruction count skipped"
+fi

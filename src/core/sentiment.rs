@@ -204,6 +204,10 @@ const DECR: &[&str] = &[
 ];
 
 fn is_upper(w: &str) -> bool {
+    if w.is_ascii() {
+        let b = w.as_bytes();
+        return b.iter().any(u8::is_ascii_alphabetic) && !b.iter().any(u8::is_ascii_lowercase);
+    }
     w.chars().any(char::is_alphabetic) && !w.chars().any(char::is_lowercase)
 }
 
@@ -255,6 +259,70 @@ impl Tok<'_> {
     }
 }
 
+fn tok<'a>(t: &str, lower: Cow<'a, str>, neutral: &dyn Fn(&str) -> bool) -> Tok<'a> {
+    let mut info = info(&lower);
+    if info.valence.is_some() && neutral(&lower) {
+        info.valence = None;
+    }
+    Tok {
+        upper: is_upper(t),
+        lower,
+        info,
+    }
+}
+
+/// The tokens of any text: whitespace-separated, punctuation stripped,
+/// lower-cased one by one.
+fn tokens<'a>(text: &'a str, neutral: &dyn Fn(&str) -> bool) -> Vec<Tok<'a>> {
+    text.split_whitespace()
+        .take(MAX_TOKENS)
+        .map(|t| {
+            let t = strip_punct(t);
+            tok(t, lowercase(t), neutral)
+        })
+        .collect()
+}
+
+/// [`tokens`] of an ASCII text, the same tokens by byte offsets: the text
+/// is lower-cased once (`lowered`), every token borrows from it, and the
+/// Unicode-aware whitespace and punctuation tests reduce to byte tests,
+/// which is most of the cost of scoring a post.
+fn ascii_tokens<'a>(text: &str, lowered: &'a str, neutral: &dyn Fn(&str) -> bool) -> Vec<Tok<'a>> {
+    // char::is_whitespace over ASCII: \t \n \x0b \x0c \r and space.
+    let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let bytes = text.as_bytes();
+    let mut toks = Vec::with_capacity(bytes.len() / 5 + 1);
+    let mut i = 0;
+    while i < bytes.len() && toks.len() < MAX_TOKENS {
+        while i < bytes.len() && space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !space(bytes[i]) {
+            i += 1;
+        }
+        if start == i {
+            break;
+        }
+        // strip_punct, by bytes: ASCII characters are single bytes.
+        let (mut a, mut b) = (start, i);
+        while a < b && bytes[a].is_ascii_punctuation() {
+            a += 1;
+        }
+        while b > a && bytes[b - 1].is_ascii_punctuation() {
+            b -= 1;
+        }
+        if b - a <= 2 {
+            (a, b) = (start, i);
+        }
+        let (Some(t), Some(lower)) = (text.get(a..b), lowered.get(a..b)) else {
+            continue;
+        };
+        toks.push(tok(t, Cow::Borrowed(lower), neutral));
+    }
+    toks
+}
+
 /// VADER compound score in [-1, 1].
 pub fn compound(text: &str) -> f64 {
     compound_with(text, &|_| false)
@@ -265,23 +333,13 @@ pub fn compound(text: &str) -> f64 {
 /// murdering Brazil") is not the post's mood.
 pub fn compound_with(text: &str, neutral: &dyn Fn(&str) -> bool) -> f64 {
     let text = super::text::clip(text, 64 * 1024);
-    let toks: Vec<Tok<'_>> = text
-        .split_whitespace()
-        .take(MAX_TOKENS)
-        .map(|t| {
-            let t = strip_punct(t);
-            let lower = lowercase(t);
-            let mut info = info(&lower);
-            if info.valence.is_some() && neutral(&lower) {
-                info.valence = None;
-            }
-            Tok {
-                upper: is_upper(t),
-                lower,
-                info,
-            }
-        })
-        .collect();
+    let lowered;
+    let toks = if text.is_ascii() {
+        lowered = text.to_ascii_lowercase();
+        ascii_tokens(text, &lowered, neutral)
+    } else {
+        tokens(text, neutral)
+    };
     if toks.is_empty() {
         return 0.0;
     }
@@ -415,7 +473,7 @@ fn negation_check(valence: f64, toks: &[Tok<'_>], start: usize, i: usize) -> f64
 
 #[cfg(test)]
 mod tests {
-    use super::compound;
+    use super::{Tok, ascii_tokens, compound, tokens};
 
     /// Reference compounds from vaderSentiment 3.3.2 (Python), generated
     /// once and committed.
@@ -450,6 +508,46 @@ mod tests {
         assert!(compound("the food is GREAT today") > compound("the food is great today"));
         assert!(compound("good but awful") < 0.0);
         assert!(compound("very good") > compound("good"));
+    }
+
+    #[test]
+    fn ascii_tokens_are_the_general_tokens() {
+        let key = |t: &Tok<'_>| (t.lower.to_string(), t.upper, t.info.valence, t.info.boost);
+        let mut texts: Vec<String> = [
+            "The lights went OUT!!! :) and :( ... --- a ?",
+            "tab\tnew\nline\x0bvt\x0cff\rcr  double",
+            "'quoted' \"words\" (paren) [x] {y} -- NOT bad, kind of good",
+            "",
+            "   ",
+            ":-) :D <3 !? ?!",
+        ]
+        .map(String::from)
+        .to_vec();
+        // Deterministic noise over every printable byte and the spaces.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..300 {
+            let mut t = String::new();
+            for _ in 0..60 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let b = (x % 100) as u8;
+                t.push(match b {
+                    0..=94 => char::from(b + 32),
+                    _ => char::from(9 + (b - 95)),
+                });
+            }
+            texts.push(t);
+        }
+        for t in &texts {
+            let lowered = t.to_ascii_lowercase();
+            let fast: Vec<_> = ascii_tokens(t, &lowered, &|_| false)
+                .iter()
+                .map(key)
+                .collect();
+            let slow: Vec<_> = tokens(t, &|_| false).iter().map(key).collect();
+            assert_eq!(fast, slow, "{t:?}");
+        }
     }
 
     #[test]
