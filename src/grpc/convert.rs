@@ -536,20 +536,24 @@ pub fn assessment_out(
     view: View,
 ) -> pb::Assessment {
     let full = view == View::Full;
+    // FULL sets every score, so JSON shows a 0; COMPACT leaves a score of
+    // 0 unset, as proto3 would without `optional`: nine bytes each, and
+    // bulk callers read an unset score as 0.
+    let score = |v: f64| (full || v != 0.0).then_some(v);
     pb::Assessment {
         decision_id,
         request_id,
         event_id: a.event_id,
         brand_id: a.brand_id,
-        relevance: Some(a.relevance),
-        timing: Some(a.timing),
-        intrusiveness_risk: Some(a.intrusiveness_risk),
-        opportunity: Some(a.opportunity),
+        relevance: score(a.relevance),
+        timing: score(a.timing),
+        intrusiveness_risk: score(a.intrusiveness_risk),
+        opportunity: score(a.opportunity),
         decision: decision_out(a.decision) as i32,
         recommended_mode: mode_out(a.recommended_mode) as i32,
         respond_by: a.respond_by.map(deadline_out),
         max_review_latency: a.max_review_latency.map(bound_out),
-        confidence: Some(a.confidence),
+        confidence: score(a.confidence),
         reasons: a
             .reasons
             .into_iter()

@@ -249,7 +249,7 @@ async fn file_and_usage_errors_name_the_place() {
     .unwrap();
     let (code, _, err) = eval(&unknown).await;
     assert_eq!(code, 2);
-    assert!(err.contains("case 1 (a): NotFound"), "{err}");
+    assert!(err.contains("case 1 (a): NOT_FOUND"), "{err}");
 }
 
 /// The README's example file runs as written.

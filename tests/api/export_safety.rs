@@ -62,7 +62,7 @@ async fn a_failed_export_leaves_the_previous_file_and_a_complete_one_replaces_it
     let server = format!("http://{}", app.addr);
     let (code, err) = export(server.clone(), &out, &["--brand", "Not A Brand Id"]).await;
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("InvalidArgument"), "{err}");
+    assert!(err.contains("INVALID_ARGUMENT"), "{err}");
     assert_eq!(std::fs::read(&out).unwrap(), previous);
     assert_eq!(names(dir.path()), ["decisions.jsonl"]);
 
@@ -101,7 +101,7 @@ async fn a_failed_export_leaves_the_previous_file_and_a_complete_one_replaces_it
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1, "{text}");
     let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
-    assert_eq!(v["assessment"]["event_id"], "c-1");
+    assert_eq!(v["assessment"]["eventId"], "c-1");
     assert!(text.ends_with('\n'));
     assert_eq!(names(dir.path()), ["decisions.jsonl"]);
     app.stop().await;
