@@ -509,8 +509,8 @@ fn current() -> Vec<(String, String)> {
 }
 
 /// The COMPACT view drops text, never a number or a decision: on every
-/// golden case it equals FULL but for reason details, versions and the
-/// instant.
+/// golden case it equals FULL but for reason details, versions, the
+/// instant, and scores of 0 left unset (read as 0).
 #[test]
 fn the_compact_view_keeps_every_number_and_decision_of_the_full_one() {
     use kairos::grpc::convert::{View, assessment_out};
@@ -525,6 +525,18 @@ fn the_compact_view_keeps_every_number_and_decision_of_the_full_one() {
         expected.profile_version = 0;
         expected.model_version.clear();
         expected.assessed_at = None;
+        for score in [
+            &mut expected.relevance,
+            &mut expected.timing,
+            &mut expected.intrusiveness_risk,
+            &mut expected.opportunity,
+            &mut expected.confidence,
+        ] {
+            assert!(score.is_some(), "FULL sets every score: {id}");
+            if *score == Some(0.0) {
+                *score = None;
+            }
+        }
         assert_eq!(compact, expected, "{id}");
         assert!(full.reasons.iter().all(|r| !r.detail.is_empty()), "{id}");
         cases += 1;
