@@ -419,6 +419,15 @@ pub(crate) fn profile_from_value(value: serde_json::Value) -> Result<pb::BrandPr
         .and_then(ProfileFile::into_pb)
 }
 
+/// The start of a line for a message: at most 60 characters.
+pub(crate) fn excerpt(line: &str) -> String {
+    let mut out: String = line.chars().take(60).collect();
+    if out.len() < line.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// Serde names every known field after an unknown one; the unknown one is
 /// what the reader needs.
 fn without_field_list(mut message: String) -> String {

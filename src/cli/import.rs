@@ -87,15 +87,14 @@ struct Chunk {
 }
 
 pub async fn import(args: ImportArgs) -> ExitCode {
-    match run(args).await {
-        Ok(tally) => {
-            summary(&tally);
-            if tally.rejected == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
-            }
-        }
+    let mut tally = Tally::default();
+    let result = run(args, &mut tally).await;
+    // What was settled is said either way: on a failure, the items
+    // already rejected are as much the answer as what is stored.
+    summary(&mut tally);
+    match result {
+        Ok(()) if tally.rejected == 0 => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(2),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -103,7 +102,10 @@ pub async fn import(args: ImportArgs) -> ExitCode {
     }
 }
 
-fn summary(t: &Tally) {
+fn summary(t: &mut Tally) {
+    // Items the client rejects arrive before the server's answer on
+    // earlier ones: list them in file order.
+    t.listed.sort_by_key(|r| r.number);
     println!(
         "created {}, updated {}, rejected {}",
         t.created, t.updated, t.rejected
@@ -117,7 +119,7 @@ fn summary(t: &Tally) {
     }
 }
 
-async fn run(args: ImportArgs) -> Result<Tally, String> {
+async fn run(args: ImportArgs, tally: &mut Tally) -> Result<(), String> {
     let total_bytes = std::fs::metadata(&args.file).ok().map(|m| m.len());
     let mut client = BrandProfileServiceClient::new(args.conn.channel().await?);
     let bytes = Arc::new(AtomicU64::new(0));
@@ -129,8 +131,7 @@ async fn run(args: ImportArgs) -> Result<Tally, String> {
             profile_source::read(&path, bytes, &mut |item| tx.blocking_send(item).is_ok())
         })
     };
-    let mut progress = Progress::new("import", total_bytes);
-    let mut tally = Tally::default();
+    let mut progress = Progress::new("import", total_bytes, false);
     let mut chunk = Chunk::default();
     let sent = loop {
         let item = rx.recv().await;
@@ -152,7 +153,7 @@ async fn run(args: ImportArgs) -> Result<Tally, String> {
             }
         }
         if chunk.profiles.len() >= CHUNK || (end && !chunk.profiles.is_empty()) {
-            let result = send(&mut client, &args, std::mem::take(&mut chunk), &mut tally).await;
+            let result = send(&mut client, &args, std::mem::take(&mut chunk), tally).await;
             if let Err(e) = result {
                 break Err(e);
             }
@@ -172,8 +173,8 @@ async fn run(args: ImportArgs) -> Result<Tally, String> {
         .map_err(|e| format!("the file reader failed: {e}"))?;
     match (sent, read) {
         (Err(e), _) => Err(e),
-        (Ok(()), Ok(())) | (Ok(()), Err(SourceError::Stopped)) => Ok(tally),
-        (Ok(()), Err(e)) => Err(format!("{e}\n{}", stored_so_far(&tally, &args.file))),
+        (Ok(()), Ok(())) | (Ok(()), Err(SourceError::Stopped)) => Ok(()),
+        (Ok(()), Err(e)) => Err(format!("{e}\n{}", stored_so_far(tally, &args.file))),
     }
 }
 
@@ -200,6 +201,7 @@ async fn send(
     };
     tally.created += u64::from(resp.created);
     tally.updated += u64::from(resp.updated);
+    let itemised = resp.errors.len() as u64;
     for e in resp.errors {
         let i = e.index as usize;
         tally.reject(Rejected {
@@ -210,7 +212,6 @@ async fn send(
         });
     }
     // Rejections beyond the server's itemised list are still counted.
-    let itemised = u64::from(resp.rejected).min(crate::grpc::profiles::MAX_IMPORT_ERRORS as u64);
     tally.rejected += u64::from(resp.rejected).saturating_sub(itemised);
     tally.settled_through = last;
     Ok(())
@@ -218,8 +219,9 @@ async fn send(
 
 fn stored_so_far(tally: &Tally, file: &Path) -> String {
     format!(
-        "{} items of {} are stored (created {}, updated {}), every item up to item {}; \
-         running the same import again is safe: every item is an upsert",
+        "{} items of {} are stored (created {}, updated {}); every item up to item {} \
+         is settled, stored or rejected as listed; running the same import again is \
+         safe: every item is an upsert",
         tally.stored(),
         file.display(),
         tally.created,
@@ -244,8 +246,8 @@ fn failure(
         }
         _ => format!(
             "{text}\n{}. Items {first}–{last} were in the call that failed: a call is \
-             committed whole or not at all, and when the connection broke after its \
-             commit they may be stored too.",
+             committed whole or not at all, and if it failed after its commit they \
+             are stored too.",
             stored_so_far(tally, file)
         ),
     }

@@ -351,7 +351,7 @@ async fn export_inner(args: ExportArgs) -> Result<u64, String> {
     let mut client = GuardrailServiceClient::new(args.conn.channel().await?);
     let Some(path) = &args.out else {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let n = write_decisions(&mut client, query, &mut out).await?;
+        let n = write_decisions(&mut client, query, &mut out, true).await?;
         out.flush().map_err(|e| format!("cannot write: {e}"))?;
         return Ok(n);
     };
@@ -382,7 +382,7 @@ async fn export_to_file(
     let file =
         std::fs::File::create(tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    let n = write_decisions(client, query, &mut out).await?;
+    let n = write_decisions(client, query, &mut out, false).await?;
     let file = out
         .into_inner()
         .map_err(|e| format!("cannot write {}: {}", tmp.display(), e.error()))?;
@@ -411,9 +411,10 @@ async fn write_decisions(
     client: &mut GuardrailServiceClient<Conn>,
     mut query: pb::ListDecisionsRequest,
     out: &mut impl Write,
+    to_stdout: bool,
 ) -> Result<u64, String> {
     let mut n = 0u64;
-    let mut progress = progress::Progress::new("export", None);
+    let mut progress = progress::Progress::new("export", None, to_stdout);
     loop {
         progress.update(0, || format!("{n} decisions written"));
         let page = client

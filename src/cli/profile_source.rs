@@ -303,6 +303,12 @@ fn is_separator(line: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
 }
 
+/// `...`: the end of a YAML document.
+fn is_document_end(line: &str) -> bool {
+    line.strip_prefix("...")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '#']))
+}
+
 /// A line that holds nothing but whitespace or a comment.
 fn is_blank(line: &str) -> bool {
     let t = line.trim_start();
@@ -355,6 +361,9 @@ struct YamlReader<'p, 'a, 'b> {
 
 impl YamlReader<'_, '_, '_> {
     fn line(&mut self, line: String, number: usize) -> Result<(), SourceError> {
+        if is_document_end(&line) {
+            return self.end_document();
+        }
         if is_separator(&line) {
             self.several = true;
             self.end_document()?;
@@ -366,7 +375,8 @@ impl YamlReader<'_, '_, '_> {
             return Ok(());
         }
         self.doc = match std::mem::replace(&mut self.doc, Doc::Empty) {
-            Doc::Empty if is_blank(&line) => Doc::Empty,
+            // A directive (`%YAML 1.2`) only precedes a `---`.
+            Doc::Empty if is_blank(&line) || line.starts_with('%') => Doc::Empty,
             Doc::Empty if indent_of(&line) == 0 && starts_entry(&line) => Doc::Entries {
                 indent: 0,
                 entry: line + "\n",
@@ -411,10 +421,23 @@ impl YamlReader<'_, '_, '_> {
                         line: number,
                     }
                 } else {
+                    // The entry read so far still counts; what follows is
+                    // a shape this reader does not split (a flow
+                    // collection continued at the entry's indentation, a
+                    // tab, another key after the list).
+                    self.entry(&entry, first)?;
+                    let tab = if line.starts_with('\t') {
+                        " (YAML does not allow tabs for indentation)"
+                    } else {
+                        ""
+                    };
                     return Err(SourceError::Parse {
                         path: self.path.display().to_string(),
                         message: format!(
-                            "line {number}: unexpected text after the list of profiles"
+                            "line {number}: {:?} is not part of a list entry{tab}; \
+                             write each profile as a `- ` entry indented under the list, \
+                             or use JSON Lines",
+                            super::files::excerpt(&line)
                         ),
                     });
                 }
@@ -452,15 +475,21 @@ impl YamlReader<'_, '_, '_> {
     }
 
     fn whole(&mut self, text: &str) -> Result<(), SourceError> {
-        let place = || self.several.then(|| format!("document {}", self.number));
-        let value: serde_json::Value =
-            serde_yaml_ng::from_str(text).map_err(|e| SourceError::Parse {
-                path: self.path.display().to_string(),
-                message: match place() {
-                    Some(p) => format!("{p}: {e}"),
-                    None => e.to_string(),
-                },
-            })?;
+        let place = self.several.then(|| format!("document {}", self.number));
+        let value: serde_json::Value = match serde_yaml_ng::from_str(text) {
+            Ok(v) => v,
+            // Documents are independent: one that does not parse is one
+            // bad item, and the next `---` starts afresh.
+            Err(e) if self.several => {
+                return self.out.emit_error(place, format!("not YAML: {e}"));
+            }
+            Err(e) => {
+                return Err(SourceError::Parse {
+                    path: self.path.display().to_string(),
+                    message: e.to_string(),
+                });
+            }
+        };
         let items = match value {
             serde_json::Value::Array(items) => items,
             serde_json::Value::Object(mut map)
@@ -478,7 +507,6 @@ impl YamlReader<'_, '_, '_> {
             }
             one => vec![one],
         };
-        let place = place();
         for value in items {
             self.out.emit(place.clone(), value)?;
         }

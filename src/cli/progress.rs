@@ -24,8 +24,12 @@ pub struct Progress {
 impl Progress {
     /// `what` names the command in plain lines (`import`); `total_bytes`,
     /// when known, makes the bar a bar rather than a spinner.
-    pub fn new(what: &'static str, total_bytes: Option<u64>) -> Self {
-        let shown = if std::io::stderr().is_terminal() {
+    /// `streams_to_stdout`: the command writes its output while it runs; a
+    /// bar redrawn on the terminal that shows it would garble it, so then
+    /// progress is plain lines, as for a log.
+    pub fn new(what: &'static str, total_bytes: Option<u64>, streams_to_stdout: bool) -> Self {
+        let garbles = streams_to_stdout && std::io::stdout().is_terminal();
+        let shown = if std::io::stderr().is_terminal() && !garbles {
             let bar = match total_bytes {
                 Some(len) => {
                     let bar =
@@ -84,8 +88,14 @@ impl Progress {
     }
 
     /// Clears the bar, so the summary that follows is the last word.
-    pub fn finish(self) {
-        if let Shown::Bar(bar) = self.shown {
+    pub fn finish(self) {}
+}
+
+impl Drop for Progress {
+    /// Also on an early return with an error, which should not sit under
+    /// a stale bar.
+    fn drop(&mut self) {
+        if let Shown::Bar(bar) = &self.shown {
             bar.finish_and_clear();
         }
     }

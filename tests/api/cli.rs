@@ -657,6 +657,21 @@ async fn import_names_bad_items_by_line_and_document() {
     assert_eq!(app.get("y-three").await.unwrap().themes[0].term, "tea");
     assert!(app.get("y-four").await.is_ok());
 
+    // `...` ends a document; a document that is not YAML is one bad item,
+    // and a directive before `---` is no document.
+    let ends = dir.path().join("ends.yaml");
+    std::fs::write(
+        &ends,
+        "- brand_id: z-one\n- brand_id: z-two\n...\n---\nbrand_id: [broken\n---\n\
+         %YAML 1.2\n---\nbrand_id: z-three\n",
+    )
+    .unwrap();
+    let (code, out, err) = kairos(import_args(&ends, &server)).await;
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("created 3, updated 0, rejected 1"), "{out}");
+    assert!(out.contains("item 3, document 2: not YAML"), "{out}");
+    assert!(app.get("z-two").await.is_ok() && app.get("z-three").await.is_ok());
+
     let json = dir.path().join("brands.json");
     let list: Vec<serde_json::Value> = (0..600)
         .map(|i| serde_json::json!({"brand_id": format!("j-{i:03}"), "themes": ["tea"]}))

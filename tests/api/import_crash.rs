@@ -241,6 +241,12 @@ async fn a_broken_import_says_exactly_what_is_stored() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("RESOURCE_EXHAUSTED"), "{err}");
+    // The summary of what was settled is printed on a failure too.
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains(&format!("created {}, updated 0, rejected 0", 2 * BATCH)),
+        "{summary}"
+    );
     assert!(
         err.contains(&format!("{} items of", 2 * BATCH))
             && err.contains(&format!("every item up to item {}", 2 * BATCH)),
