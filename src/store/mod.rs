@@ -5,6 +5,7 @@
 //! (several replicas, which learn of each other's writes through a
 //! [`ChangeFeed`]).
 
+mod encoding;
 mod postgres;
 mod sqlite;
 mod timed;

@@ -18,6 +18,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use super::encoding::{from_micros, parse_json, to_json, to_micros, upserted, write_conflict};
 use super::{
     BlackoutStore, ChangeFeed, DecisionQuery, DecisionStore, EngagementStore, Lifecycle,
     ProfileStore, StoreError, Upserted,
@@ -215,25 +216,8 @@ impl Lifecycle for SqliteStore {
     }
 }
 
-fn to_micros(t: Timestamp) -> i64 {
-    t.as_microsecond()
-}
-
-fn from_micros(us: i64) -> Timestamp {
-    // Only values this module wrote are read back; clamp rather than fail
-    // on a hand-edited file.
-    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
 fn encode(profile: &BrandProfile) -> Result<String, StoreError> {
     to_json(&profile.brand_id, profile)
-}
-
-fn to_json<T: serde::Serialize>(key: &str, value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|source| StoreError::Corrupt {
-        key: key.to_string(),
-        source,
-    })
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(
@@ -241,22 +225,14 @@ fn from_json<T: serde::de::DeserializeOwned>(
     key_column: &str,
 ) -> Result<T, StoreError> {
     let body: String = row.try_get("body")?;
-    serde_json::from_str(&body).map_err(|source| StoreError::Corrupt {
-        key: row.try_get::<String, _>(key_column).unwrap_or_default(),
-        source,
+    parse_json(&body, || {
+        row.try_get::<String, _>(key_column).unwrap_or_default()
     })
 }
 
 fn decode_row(row: &SqliteRow) -> Result<StoredProfile, StoreError> {
-    let brand_id: String = row.try_get("brand_id")?;
-    let body: String = row.try_get("body")?;
-    let profile: BrandProfile =
-        serde_json::from_str(&body).map_err(|source| StoreError::Corrupt {
-            key: brand_id.clone(),
-            source,
-        })?;
     Ok(StoredProfile {
-        profile,
+        profile: from_json(row, "brand_id")?,
         version: row.try_get("version")?,
         updated_at: from_micros(row.try_get("updated_at_us")?),
     })
@@ -317,26 +293,9 @@ impl ProfileStore for SqliteStore {
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
-            return Err(match (expected_version, actual) {
-                (Some(0), Some(actual)) => StoreError::AlreadyExists {
-                    brand_id: id.to_string(),
-                    actual,
-                },
-                (expected, actual) => StoreError::VersionConflict {
-                    brand_id: id.to_string(),
-                    expected: expected.unwrap_or_default(),
-                    actual,
-                },
-            });
+            return Err(write_conflict(id, expected_version, actual));
         };
-        Ok(Upserted {
-            stored: StoredProfile {
-                profile: profile.clone(),
-                version,
-                updated_at: from_micros(at),
-            },
-            created: version == 1,
-        })
+        Ok(upserted(profile, version, at))
     }
 
     async fn upsert_profiles(
@@ -354,14 +313,7 @@ impl ProfileStore for SqliteStore {
                 .bind(encode(profile)?)
                 .fetch_one(&mut *tx)
                 .await?;
-            out.push(Upserted {
-                stored: StoredProfile {
-                    profile: profile.clone(),
-                    version,
-                    updated_at: from_micros(at),
-                },
-                created: version == 1,
-            });
+            out.push(upserted(profile, version, at));
         }
         tx.commit().await?;
         Ok(out)

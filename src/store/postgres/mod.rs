@@ -30,6 +30,7 @@ use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Row};
 
+use super::encoding::{from_micros, parse_json, to_json, to_micros, upserted, write_conflict};
 use super::{
     BlackoutStore, ChangeFeed, DecisionQuery, DecisionStore, EngagementStore, Lifecycle,
     ProfileStore, StoreError, Upserted,
@@ -117,29 +118,13 @@ impl PgStore {
     }
 }
 
-fn to_micros(t: Timestamp) -> i64 {
-    t.as_microsecond()
-}
-
-fn from_micros(us: i64) -> Timestamp {
-    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-fn to_json<T: serde::Serialize>(key: &str, value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|source| StoreError::Corrupt {
-        key: key.to_string(),
-        source,
-    })
-}
-
 fn from_json<T: serde::de::DeserializeOwned>(
     row: &PgRow,
     key_column: &str,
 ) -> Result<T, StoreError> {
     let body: String = row.try_get("body")?;
-    serde_json::from_str(&body).map_err(|source| StoreError::Corrupt {
-        key: row.try_get::<String, _>(key_column).unwrap_or_default(),
-        source,
+    parse_json(&body, || {
+        row.try_get::<String, _>(key_column).unwrap_or_default()
     })
 }
 
@@ -153,17 +138,6 @@ fn decode_row(row: &PgRow) -> Result<StoredProfile, StoreError> {
 
 fn limit_of(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
-}
-
-fn upserted(profile: &BrandProfile, version: i64, at: i64) -> Upserted {
-    Upserted {
-        stored: StoredProfile {
-            profile: profile.clone(),
-            version,
-            updated_at: from_micros(at),
-        },
-        created: version == 1,
-    }
 }
 
 impl PgStore {
@@ -219,17 +193,7 @@ impl PgStore {
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
-            return Err(match (expected_version, actual) {
-                (Some(0), Some(actual)) => StoreError::AlreadyExists {
-                    brand_id: id.to_string(),
-                    actual,
-                },
-                (expected, actual) => StoreError::VersionConflict {
-                    brand_id: id.to_string(),
-                    expected: expected.unwrap_or_default(),
-                    actual,
-                },
-            });
+            return Err(write_conflict(id, expected_version, actual));
         };
         Ok(upserted(profile, version, at))
     }
