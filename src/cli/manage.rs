@@ -332,9 +332,7 @@ async fn delete_blackout(args: GetArgs) -> Result<(), Failure> {
 }
 
 fn ts(t: &prost_types::Timestamp) -> String {
-    jiff::Timestamp::new(t.seconds, 0)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| t.seconds.to_string())
+    super::ts_text(Some(t)).unwrap_or_else(|| t.seconds.to_string())
 }
 
 fn scope_name(scope: i32) -> &'static str {

@@ -95,14 +95,19 @@ struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
-    /// An item that is not even a value (not JSON, not YAML).
-    fn emit_error(&mut self, place: Option<String>, message: String) -> Result<(), SourceError> {
+    /// Hands on the next item.
+    fn hand_on(
+        &mut self,
+        place: Option<String>,
+        brand_id: String,
+        profile: Result<pb::BrandProfile, String>,
+    ) -> Result<(), SourceError> {
         self.next += 1;
         let item = Item {
             number: self.next,
             place,
-            brand_id: String::new(),
-            profile: Err(message),
+            brand_id,
+            profile,
         };
         if (self.send)(item) {
             Ok(())
@@ -111,25 +116,19 @@ impl Emitter<'_> {
         }
     }
 
+    /// An item that is not even a value (not JSON, not YAML).
+    fn emit_error(&mut self, place: Option<String>, message: String) -> Result<(), SourceError> {
+        self.hand_on(place, String::new(), Err(message))
+    }
+
     fn emit(&mut self, place: Option<String>, value: serde_json::Value) -> Result<(), SourceError> {
-        self.next += 1;
         let value = unwrap_profile(value);
         let brand_id = ["brand_id", "brandId"]
             .iter()
             .find_map(|k| value.get(k).and_then(|v| v.as_str()))
             .unwrap_or_default()
             .to_string();
-        let item = Item {
-            number: self.next,
-            place,
-            brand_id,
-            profile: profile_from_value(value),
-        };
-        if (self.send)(item) {
-            Ok(())
-        } else {
-            Err(SourceError::Stopped)
-        }
+        self.hand_on(place, brand_id, profile_from_value(value))
     }
 }
 
