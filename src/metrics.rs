@@ -262,7 +262,7 @@ impl Metrics {
         self.rpc_duration
             .get_or_create(&RpcLabels {
                 method,
-                code: code_name(code),
+                code: crate::grpc::status::code_name(code),
             })
             .observe(took.as_secs_f64());
     }
@@ -314,30 +314,6 @@ impl Metrics {
             tracing::error!(error = %e, "metrics not encoded");
         }
         out
-    }
-}
-
-/// The gRPC code as the specification names it (`OK`, `NOT_FOUND`).
-pub fn code_name(code: tonic::Code) -> &'static str {
-    use tonic::Code as C;
-    match code {
-        C::Ok => "OK",
-        C::Cancelled => "CANCELLED",
-        C::Unknown => "UNKNOWN",
-        C::InvalidArgument => "INVALID_ARGUMENT",
-        C::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        C::NotFound => "NOT_FOUND",
-        C::AlreadyExists => "ALREADY_EXISTS",
-        C::PermissionDenied => "PERMISSION_DENIED",
-        C::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        C::FailedPrecondition => "FAILED_PRECONDITION",
-        C::Aborted => "ABORTED",
-        C::OutOfRange => "OUT_OF_RANGE",
-        C::Unimplemented => "UNIMPLEMENTED",
-        C::Internal => "INTERNAL",
-        C::Unavailable => "UNAVAILABLE",
-        C::DataLoss => "DATA_LOSS",
-        C::Unauthenticated => "UNAUTHENTICATED",
     }
 }
 

@@ -203,7 +203,11 @@ pub struct ExportArgs {
 }
 
 fn status_text(s: &tonic::Status) -> String {
-    format!("{}: {}", crate::metrics::code_name(s.code()), s.message())
+    format!(
+        "{}: {}",
+        crate::grpc::status::code_name(s.code()),
+        s.message()
+    )
 }
 
 pub async fn score(args: ScoreArgs) -> ExitCode {
