@@ -12,7 +12,7 @@ use crate::cache::ProfileCache;
 use crate::core::model::{
     Assessment, Blackout, DecisionRecord, EngagementCounts, Event, Guardrails,
 };
-use crate::core::{AnalysedEvent, CompiledProfile, analyse};
+use crate::core::{AnalysedEvent, CompiledProfile, analyse_owned};
 use crate::error::Error;
 use crate::guardrails::{Blackouts, DecisionLog, EngagementIndex};
 use crate::ids::IdGen;
@@ -240,7 +240,7 @@ impl Analyses {
         event: impl FnOnce() -> Result<Event, E>,
     ) -> Result<(Arc<AnalysedEvent>, bool), E> {
         let Some(cache) = &self.cache else {
-            return Ok((Arc::new(analyse(&event()?)), false));
+            return Ok((Arc::new(analyse_owned(event()?)), false));
         };
         let key = self.hasher.hash_one(encoded);
         if let Some(hit) = cache.get(&key)
@@ -248,7 +248,7 @@ impl Analyses {
         {
             return Ok((hit.analysed.clone(), true));
         }
-        let analysed = Arc::new(analyse(&event()?));
+        let analysed = Arc::new(analyse_owned(event()?));
         cache.insert(
             key,
             Arc::new(CachedAnalysis {

@@ -379,7 +379,14 @@ pub fn input_bytes(e: &Event) -> u64 {
 
 /// Analyses an event once, for any number of brands.
 pub fn analyse(event: &Event) -> AnalysedEvent {
-    analyse_metered(event).0
+    analyse_owned(event.clone())
+}
+
+/// [`analyse`] of an event the caller no longer needs: the analysis keeps
+/// it as it is instead of a copy (a new event's strings are a tenth of the
+/// allocations of its analysis).
+pub fn analyse_owned(event: Event) -> AnalysedEvent {
+    analyse_within(event, SEGMENT_BUDGET, SPLIT_WORDS_BUDGET).0
 }
 
 /// Counts work units and keeps the budgets of one analysis.
@@ -439,13 +446,13 @@ impl Meter {
 /// pattern tried at a token, or a match recorded. At most
 /// [`work_bound`]`(event)`.
 pub fn analyse_metered(event: &Event) -> (AnalysedEvent, u64) {
-    let (a, meter) = analyse_within(event, SEGMENT_BUDGET, SPLIT_WORDS_BUDGET);
+    let (a, meter) = analyse_within(event.clone(), SEGMENT_BUDGET, SPLIT_WORDS_BUDGET);
     (a, meter.work)
 }
 
 /// The analysis within the given budgets, and its meter.
 pub(crate) fn analyse_within(
-    event: &Event,
+    event_owned: Event,
     segment_budget: u64,
     split_words_budget: u64,
 ) -> (AnalysedEvent, Meter) {
@@ -454,6 +461,7 @@ pub(crate) fn analyse_within(
         segment_left: segment_budget,
         split_words_left: split_words_budget,
     };
+    let event = &event_owned;
     let algorithm = algorithm_for(&event.language);
     let form = if algorithm == rust_stemmers::Algorithm::English {
         Form::English
@@ -461,7 +469,7 @@ pub(crate) fn analyse_within(
         Form::Raw
     };
 
-    // The clone kept in the analysis.
+    // The event kept in the analysis (a copy, when the caller keeps its own).
     meter.add(input_bytes(event));
     // In this order: the segmentation budget is spent on the event's own
     // hashtags first, then the author, then the posts.
@@ -479,9 +487,17 @@ pub(crate) fn analyse_within(
     meter
         .add((main.toks.len() + author.toks.len() + samples.toks.len() + topics.toks.len()) as u64);
     let (sentiment, sentiment_upstream, sample_sentiments) = sentiments(event, &mut meter);
+    let foreign_script = foreign_script(event, &mut meter);
+    let compact_tags = compact_tags(event, &mut meter);
+    let trend = trend_of(event, &mut meter);
+    let audience_tz = if event.audience_time_zone.is_empty() {
+        None
+    } else {
+        TimeZone::get(&event.audience_time_zone).ok()
+    };
 
     let mut a = AnalysedEvent {
-        event: event.clone(),
+        event: event_owned,
         form,
         main,
         hashtag_segments,
@@ -507,16 +523,12 @@ pub(crate) fn analyse_within(
         sarcasm: Vec::new(),
         pile_on: Vec::new(),
         warned: Vec::new(),
-        foreign_script: foreign_script(event, &mut meter),
+        foreign_script,
         violence: Vec::new(),
-        compact_tags: compact_tags(event, &mut meter),
+        compact_tags,
         anniversary: None,
-        trend: trend_of(event, &mut meter),
-        audience_tz: if event.audience_time_zone.is_empty() {
-            None
-        } else {
-            TimeZone::get(&event.audience_time_zone).ok()
-        },
+        trend,
+        audience_tz,
         upstream_safe: false,
     };
     screen(&mut a, &mut meter);
@@ -540,7 +552,21 @@ fn main_stream(
     algorithm: rust_stemmers::Algorithm,
     meter: &mut Meter,
 ) -> MainStream {
-    let mut main = StreamBuilder::new(form, algorithm);
+    // The text, each tag twice (its words and itself) and the entities.
+    let bytes = event.text.len()
+        + 2 * event
+            .hashtags
+            .iter()
+            .take(200)
+            .map(String::len)
+            .sum::<usize>()
+        + event
+            .entities
+            .iter()
+            .take(200)
+            .map(String::len)
+            .sum::<usize>();
+    let mut main = StreamBuilder::with_capacity(form, algorithm, bytes);
     meter.read(&event.text);
     let token_count = main.push_words(&event.text);
     let first_tag = main.starts.len();
@@ -601,7 +627,14 @@ fn sample_stream(
     algorithm: rust_stemmers::Algorithm,
     meter: &mut Meter,
 ) -> Stream {
-    let mut samples = StreamBuilder::new(form, algorithm);
+    // Each post's words, then its tags split.
+    let bytes = 2 * event
+        .sample_posts
+        .iter()
+        .take(200)
+        .map(String::len)
+        .sum::<usize>();
+    let mut samples = StreamBuilder::with_capacity(form, algorithm, bytes);
     // Segmented tags by their text: the tag of a trending topic recurs in
     // its posts, and is segmented (and charged to the budget) once.
     let mut segmented: FastMap<&str, Vec<String>> = FastMap::default();
@@ -1543,7 +1576,7 @@ mod tests {
                 crate::cli::eval::read_suite(std::path::Path::new(&path)).expect("corpus parses");
             for c in &suite.cases {
                 let e = crate::grpc::convert::event_in(&c.event).expect("event converts");
-                let (_, m) = analyse_within(&e, u64::MAX, u64::MAX);
+                let (_, m) = analyse_within(e.clone(), u64::MAX, u64::MAX);
                 let spent = u64::MAX - m.segment_left;
                 assert!(spent <= SEGMENT_BUDGET / 100, "{}: {spent}", c.id);
                 let words = u64::MAX - m.split_words_left;

@@ -17,7 +17,7 @@ pub mod sentiment;
 pub(crate) mod text;
 pub mod validate;
 
-pub use analyse::{AnalysedEvent, analyse, analyse_metered};
+pub use analyse::{AnalysedEvent, analyse, analyse_metered, analyse_owned};
 pub use assess::{MODEL_VERSION, assess};
 pub use compiled::CompiledProfile;
 pub use validate::ValidationError;

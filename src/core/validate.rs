@@ -87,6 +87,10 @@ fn fold(s: &str) -> String {
 }
 
 fn check_len(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
+    // A character is at least a byte: most values need no count.
+    if value.len() <= max {
+        return Ok(());
+    }
     let n = value.chars().count();
     if n > max {
         return Err(ValidationError::new(
@@ -307,9 +311,18 @@ fn check_strings(
 ) -> Result<(), ValidationError> {
     check_count(field, list, max_items)?;
     for (i, s) in list.iter().enumerate() {
-        check_len(&format!("{field}[{i}]"), s, max_len)?;
+        named(check_len(field, s, max_len), || format!("{field}[{i}]"))?;
     }
     Ok(())
+}
+
+/// `result` with its field renamed by `name`: an indexed field name is
+/// only written out for the item that fails, not for every item checked.
+fn named(
+    result: Result<(), ValidationError>,
+    name: impl FnOnce() -> String,
+) -> Result<(), ValidationError> {
+    result.map_err(|e| ValidationError { field: name(), ..e })
 }
 
 /// Validates an event. Required fields (`kind`, `occurred_at`) are enforced
@@ -324,8 +337,12 @@ pub fn validate_event(e: &super::model::Event) -> Result<(), ValidationError> {
     check_strings("hashtags", &e.hashtags, MAX_EVENT_LIST, MAX_TERM_LEN)?;
     check_count("topics", &e.topics, MAX_EVENT_LIST)?;
     for (i, t) in e.topics.iter().enumerate() {
-        check_len(&format!("topics[{i}].label"), &t.label, MAX_TERM_LEN)?;
-        check_unit(&format!("topics[{i}].confidence"), t.confidence, 0.0, 1.0)?;
+        named(check_len("", &t.label, MAX_TERM_LEN), || {
+            format!("topics[{i}].label")
+        })?;
+        named(check_unit("", t.confidence, 0.0, 1.0), || {
+            format!("topics[{i}].confidence")
+        })?;
     }
     check_strings("entities", &e.entities, MAX_EVENT_LIST, MAX_TERM_LEN)?;
     check_len("channel", &e.channel, MAX_NAME_LEN)?;
@@ -350,12 +367,9 @@ pub fn validate_event(e: &super::model::Event) -> Result<(), ValidationError> {
             MAX_VELOCITY_HISTORY,
         )?;
         for (i, h) in v.history_per_minute.iter().enumerate() {
-            check_unit(
-                &format!("velocity.history_per_minute[{i}]"),
-                *h,
-                0.0,
-                f64::MAX,
-            )?;
+            named(check_unit("", *h, 0.0, f64::MAX), || {
+                format!("velocity.history_per_minute[{i}]")
+            })?;
         }
         if v.window.is_zero() {
             return Err(ValidationError::new("velocity.window", "must be positive"));

@@ -375,6 +375,12 @@ pub fn profile_out(s: &m::StoredProfile) -> pb::BrandProfile {
 
 /// Converts an event; field paths are relative to the event.
 pub fn event_in(e: &pb::Event) -> Result<m::Event> {
+    event_from(e.clone())
+}
+
+/// [`event_in`] of an event the caller no longer needs: its strings move
+/// into the domain event instead of being copied.
+pub fn event_from(e: pb::Event) -> Result<m::Event> {
     let kind = event_kind_in(e.kind, "kind")?;
     let occurred_at = timestamp_in(
         required(e.occurred_at.as_ref(), "occurred_at")?,
@@ -385,11 +391,11 @@ pub fn event_in(e: &pb::Event) -> Result<m::Event> {
         .as_ref()
         .map(|t| timestamp_in(t, "observed_at"))
         .transpose()?;
-    let velocity = match &e.velocity {
+    let velocity = match e.velocity {
         None => None,
         Some(v) => Some(m::Velocity {
             mentions_per_minute: v.mentions_per_minute,
-            history_per_minute: v.history_per_minute.clone(),
+            history_per_minute: v.history_per_minute,
             window: match &v.window {
                 Some(w) => duration_in(w, "velocity.window")?,
                 None => Duration::from_secs(300),
@@ -397,40 +403,40 @@ pub fn event_in(e: &pb::Event) -> Result<m::Event> {
         }),
     };
     let event = m::Event {
-        id: e.id.clone(),
+        id: e.id,
         kind,
-        text: e.text.clone(),
-        language: e.language.clone(),
-        hashtags: e.hashtags.clone(),
+        text: e.text,
+        language: e.language,
+        hashtags: e.hashtags,
         topics: e
             .topics
-            .iter()
+            .into_iter()
             .map(|t| m::Topic {
-                label: t.label.clone(),
+                label: t.label,
                 confidence: t.confidence,
             })
             .collect(),
-        entities: e.entities.clone(),
+        entities: e.entities,
         occurred_at,
         observed_at,
-        channel: e.channel.clone(),
-        author: e.author.as_ref().map(|a| m::Author {
-            id: a.id.clone(),
+        channel: e.channel,
+        author: e.author.map(|a| m::Author {
+            id: a.id,
             follower_count: a.follower_count,
             verified: a.verified,
             follows_brand: a.follows_brand,
             bot_likelihood: a.bot_likelihood,
-            display_name: a.display_name.clone(),
+            display_name: a.display_name,
         }),
         addressed_to_brand: e.addressed_to_brand,
-        conversation_id: e.conversation_id.clone(),
-        audience_time_zone: e.audience_time_zone.clone(),
-        audience_region: e.audience_region.clone(),
+        conversation_id: e.conversation_id,
+        audience_time_zone: e.audience_time_zone,
+        audience_region: e.audience_region,
         velocity,
         sentiment: e.sentiment,
-        sensitivity_labels: e.sensitivity_labels.clone(),
-        sample_posts: e.sample_posts.clone(),
-        embedding: e.embedding.clone(),
+        sensitivity_labels: e.sensitivity_labels,
+        sample_posts: e.sample_posts,
+        embedding: e.embedding,
     };
     crate::core::validate::validate_event(&event)?;
     Ok(event)

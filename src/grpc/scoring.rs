@@ -12,7 +12,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::convert::{View, assessment_out, event_in, timestamp_in, view_in};
+use super::convert::{View, assessment_out, event_from, event_in, timestamp_in, view_in};
 use super::envelope::{Caller, Deadline, InFlight};
 use super::observe;
 use super::pb;
@@ -22,7 +22,7 @@ use crate::candidates::CandidateIndex;
 use crate::core::candidates::event_probe;
 use crate::core::model::{Blackout, EngagementCounts, Event};
 use crate::core::validate::{validate_brand_id, validate_event_time};
-use crate::core::{CompiledProfile, analyse};
+use crate::core::{CompiledProfile, analyse, analyse_owned};
 use crate::error::Error;
 use crate::metrics::Rejection;
 use crate::scoring::{Scored, Scorer};
@@ -162,21 +162,21 @@ async fn score_request(
     } else {
         Vec::new()
     };
-    let analyse = |scorer: &Scorer, encoded: &[u8], event: &pb::Event| {
-        scorer.analysis(encoded, || {
-            event_in(event).map_err(|v| Error::from(v.within("event")))
+    let analyse = |scorer: &Scorer, encoded: &[u8], event: pb::Event| {
+        scorer.analysis(encoded, move || {
+            event_from(event).map_err(|v| Error::from(v.within("event")))
         })
     };
     let (analysed, encoded) = if event.encoded_len() > OFFLOAD_EVENT_BYTES {
         let scorer = scorer.clone();
         tokio::task::spawn_blocking(move || {
-            let analysed = analyse(&scorer, &encoded, &event);
+            let analysed = analyse(&scorer, &encoded, event);
             (analysed, encoded)
         })
         .await
         .map_err(|e| Error::Internal(Box::new(e)))?
     } else {
-        (analyse(scorer, &encoded, &event), encoded)
+        (analyse(scorer, &encoded, event), encoded)
     };
     let analysed = analysed?;
     validate_event_time(&analysed.event, now).map_err(|v| Error::from(v.within("event")))?;
@@ -531,7 +531,7 @@ impl ScoringService for ScoringApi {
                 if req.event.as_ref().map_or(0, Message::encoded_len) > OFFLOAD_EVENT_BYTES {
                     let event = event.clone();
                     Arc::new(
-                        tokio::task::spawn_blocking(move || analyse(&event))
+                        tokio::task::spawn_blocking(move || analyse_owned(event))
                             .await
                             .map_err(|e| Error::Internal(Box::new(e)))?,
                     )

@@ -230,16 +230,18 @@ impl EngagementIndex {
     ) -> Result<EngagementCounts, StoreError> {
         let slot = self.ensure_loaded(brand_id, now).await?;
         let log = slot.log.read().unwrap_or_else(|p| p.into_inner());
-        let (day_start, day_end) = day_bounds(now, tz);
+        // The calendar day is four time-zone conversions: only worked out
+        // when there is an author or a conversation to count.
+        let day =
+            (!author_id.is_empty() || !conversation_id.is_empty()).then(|| day_bounds(now, tz));
         let hour_ago = now
             .checked_sub(jiff::SignedDuration::from_secs(3600))
             .unwrap_or(Timestamp::MIN);
-        let by = |m: &HashMap<String, Vec<Timestamp>>, key: &str| {
-            if key.is_empty() {
-                0
-            } else {
+        let by = |m: &HashMap<String, Vec<Timestamp>>, key: &str| match day {
+            Some((day_start, day_end)) if !key.is_empty() => {
                 m.get(key).map_or(0, |v| count_in(v, day_start, day_end))
             }
+            _ => 0,
         };
         Ok(EngagementCounts {
             author_today: by(&log.by_author, author_id),
