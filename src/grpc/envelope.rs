@@ -27,13 +27,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http_body::Frame;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tonic::body::Body;
 use tonic::transport::server::TlsConnectInfo;
@@ -97,24 +96,39 @@ impl Caller {
 /// The permits every admitted RPC (and every ScoreStream item) holds.
 #[derive(Debug, Clone)]
 pub struct InFlight {
-    permits: Arc<Semaphore>,
+    taken: Arc<AtomicUsize>,
     max: usize,
+}
+
+/// One admitted RPC (or ScoreStream item); its slot is free again when
+/// this is dropped.
+#[derive(Debug)]
+pub struct Permit(Arc<AtomicUsize>);
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl InFlight {
     pub fn new(max: usize) -> Self {
-        let max = max.clamp(1, Semaphore::MAX_PERMITS);
         Self {
-            permits: Arc::new(Semaphore::new(max)),
-            max,
+            taken: Arc::new(AtomicUsize::new(0)),
+            max: max.max(1),
         }
     }
 
-    /// A permit now, or the overload error: never a queue.
-    pub fn admit(&self) -> Result<OwnedSemaphorePermit, Error> {
-        self.permits
-            .clone()
-            .try_acquire_owned()
+    /// A permit now, or the overload error: never a queue. A counter, not
+    /// a semaphore: nothing ever waits for a permit, and tokio's semaphore
+    /// locks its queue of waiters on every release, which two workers then
+    /// contend for on every call.
+    pub fn admit(&self) -> Result<Permit, Error> {
+        self.taken
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .map(|_| Permit(self.taken.clone()))
             .map_err(|_| Error::Overloaded {
                 in_flight: self.max,
                 retry_after: OVERLOAD_RETRY_AFTER,
@@ -265,7 +279,7 @@ where
 }
 
 type Refusal = (Rejection, Arc<str>, Error);
-type Admitted = (Arc<str>, Option<Instant>, Option<OwnedSemaphorePermit>);
+type Admitted = (Arc<str>, Option<Instant>, Option<Permit>);
 
 impl Shared {
     /// Steps 1-3 of the module doc, without awaiting anything.
