@@ -268,20 +268,23 @@ impl ScoringService for ScoringApi {
         let caller = Caller::of(&request);
         let req = request.into_inner();
         let brand = req.brand_id.clone();
+        // Boxed once here: the work's future (about 2.8 KB) is otherwise
+        // copied into each wrapper around it, and the wrappers into the
+        // box tonic makes, on every call.
+        let work = Box::pin(score_request(
+            &self.scorer,
+            ScoreInput {
+                request_id: req.request_id,
+                event: req.event,
+                brand_id: req.brand_id,
+                now: req.now,
+                log: req.log_decision,
+                view: req.view,
+            },
+            &caller,
+        ));
         observe(&self.scorer.metrics, "Score", &brand, async {
-            let assessment = score_request(
-                &self.scorer,
-                ScoreInput {
-                    request_id: req.request_id,
-                    event: req.event,
-                    brand_id: req.brand_id,
-                    now: req.now,
-                    log: req.log_decision,
-                    view: req.view,
-                },
-                &caller,
-            )
-            .await?;
+            let assessment = work.await?;
             Ok(pb::ScoreResponse {
                 assessment: Some(assessment),
             })
