@@ -4,9 +4,10 @@
 //! (OpenMetrics text, which Prometheus reads).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::core::model::{Decision, EngagementMode};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -67,6 +68,10 @@ pub struct Metrics {
     rpc_duration: Family<RpcLabels, Histogram>,
     store_duration: Family<StoreLabels, Histogram>,
     decisions: Family<DecisionLabels, Counter>,
+    /// The `decisions` counter of each (decision, mode), taken from the
+    /// family on first use: a family lookup hashes the labels under a lock
+    /// that every worker takes on every assessment.
+    decision_counters: [OnceLock<Counter>; DECISIONS * MODES],
     /// RPCs refused before a handler ran, by reason and key name.
     rejections: Family<RejectLabels, Counter>,
     /// The same, by reason only (`rejected`).
@@ -139,6 +144,7 @@ impl Metrics {
                 Histogram::new(exponential_buckets(STORE_BUCKET_START, 2.0, STORE_BUCKETS))
             }),
             decisions: Family::default(),
+            decision_counters: Default::default(),
             rejections: Family::default(),
             rejected_by_reason: Default::default(),
             registry: Registry::default(),
@@ -275,10 +281,22 @@ impl Metrics {
     }
 
     /// One assessment answered.
-    pub fn decided(&self, decision: &'static str, mode: &'static str) {
-        self.decisions
-            .get_or_create(&DecisionLabels { decision, mode })
-            .inc();
+    pub fn decided(&self, decision: Decision, mode: EngagementMode) {
+        let labels = || DecisionLabels {
+            decision: decision_label(decision),
+            mode: mode_label(mode),
+        };
+        let (d, m) = (decision as usize, mode as usize);
+        // A variant added beyond the table is counted through the family.
+        let slot = (d < DECISIONS && m < MODES)
+            .then(|| self.decision_counters.get(d * MODES + m))
+            .flatten();
+        match slot {
+            Some(slot) => slot
+                .get_or_init(|| self.decisions.get_or_create(&labels()).clone())
+                .inc(),
+            None => self.decisions.get_or_create(&labels()).inc(),
+        };
     }
 
     /// Counts one refused RPC. `key` is the key's configured name (never
@@ -361,4 +379,29 @@ pub async fn serve(
 
 pub fn local_addr(l: &TcpListener) -> Option<SocketAddr> {
     l.local_addr().ok()
+}
+
+/// Variants of `Decision` and of `EngagementMode`.
+const DECISIONS: usize = 4;
+const MODES: usize = 5;
+
+/// The `decision` label: the contract's name without its prefix.
+fn decision_label(d: Decision) -> &'static str {
+    match d {
+        Decision::Engage => "ENGAGE",
+        Decision::Review => "REVIEW",
+        Decision::Listen => "LISTEN",
+        Decision::Decline => "DECLINE",
+    }
+}
+
+/// The `mode` label: the contract's name without its prefix.
+fn mode_label(m: EngagementMode) -> &'static str {
+    match m {
+        EngagementMode::None => "NONE",
+        EngagementMode::CustomerCare => "CUSTOMER_CARE",
+        EngagementMode::Reply => "REPLY",
+        EngagementMode::JoinConversation => "JOIN_CONVERSATION",
+        EngagementMode::Newsjack => "NEWSJACK",
+    }
 }

@@ -126,10 +126,8 @@ impl Scorer {
     ) -> Scored {
         let decided_at = Timestamp::now();
         let decision_id = self.ids.next(decided_at);
-        self.metrics.decided(
-            decision_label(assessment.decision),
-            mode_label(assessment.recommended_mode),
-        );
+        self.metrics
+            .decided(assessment.decision, assessment.recommended_mode);
         let logged = self.should_log(log)
             && self.log.submit(DecisionRecord {
                 decision_id: decision_id.clone(),
@@ -257,29 +255,6 @@ impl Analyses {
             }),
         );
         Ok((analysed, false))
-    }
-}
-
-/// The `decision` label: the contract's name without its prefix.
-fn decision_label(d: crate::core::model::Decision) -> &'static str {
-    use crate::core::model::Decision as D;
-    match d {
-        D::Engage => "ENGAGE",
-        D::Review => "REVIEW",
-        D::Listen => "LISTEN",
-        D::Decline => "DECLINE",
-    }
-}
-
-/// The `mode` label: the contract's name without its prefix.
-fn mode_label(m: crate::core::model::EngagementMode) -> &'static str {
-    use crate::core::model::EngagementMode as M;
-    match m {
-        M::None => "NONE",
-        M::CustomerCare => "CUSTOMER_CARE",
-        M::Reply => "REPLY",
-        M::JoinConversation => "JOIN_CONVERSATION",
-        M::Newsjack => "NEWSJACK",
     }
 }
 

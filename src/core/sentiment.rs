@@ -15,6 +15,8 @@ const N_SCALAR: f64 = -0.74;
 /// Longest text scored, in whitespace-separated tokens: the compound
 /// saturates long before this.
 const MAX_TOKENS: usize = 2_000;
+/// Longest text scored, in bytes.
+pub(crate) const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 /// Everything VADER asks of a lower-cased word, from one lookup: its
 /// valence, its booster value and whether it negates.
@@ -354,7 +356,7 @@ pub fn compound(text: &str) -> f64 {
 /// valence: a death word read as a figure of speech ("Germany are
 /// murdering Brazil") is not the post's mood.
 pub fn compound_with(text: &str, neutral: &dyn Fn(&str) -> bool) -> f64 {
-    let text = super::text::clip(text, 64 * 1024);
+    let text = super::text::clip(text, MAX_TEXT_BYTES);
     let lowered;
     let toks = if text.is_ascii() {
         lowered = text.to_ascii_lowercase();

@@ -193,9 +193,36 @@ pub fn check_time_zone(field: &str, name: &str) -> Result<(), ValidationError> {
             format!("must be at most {MAX_TIME_ZONE_LEN} bytes"),
         ));
     }
+    if is_listed_zone(name) {
+        return Ok(());
+    }
     jiff::tz::TimeZone::get(name)
         .map(|_| ())
         .map_err(|_| ValidationError::new(field, format!("unknown IANA time zone {name:?}")))
+}
+
+/// The bundled database's zone names, lower-cased.
+static LISTED_ZONES: std::sync::LazyLock<HashSet<String>> = std::sync::LazyLock::new(|| {
+    jiff::tz::db()
+        .available()
+        .map(|n| n.as_str().to_ascii_lowercase())
+        .collect()
+});
+
+/// Whether `name` (at most [`MAX_TIME_ZONE_LEN`] bytes) is one of the
+/// database's names, in any case, as `TimeZone::get` reads it. A set
+/// lookup, where `TimeZone::get` takes the database's lock and a reference
+/// to the zone, both shared by every worker: the second lookup of the
+/// zone in every Score. A name not listed is still looked up.
+fn is_listed_zone(name: &str) -> bool {
+    let mut buf = [0u8; MAX_TIME_ZONE_LEN];
+    let Some(lower) = buf.get_mut(..name.len()) else {
+        return false;
+    };
+    for (d, c) in lower.iter_mut().zip(name.bytes()) {
+        *d = c.to_ascii_lowercase();
+    }
+    std::str::from_utf8(lower).is_ok_and(|l| LISTED_ZONES.contains(l))
 }
 
 fn check_duration(field: &str, d: Duration, allow_zero: bool) -> Result<(), ValidationError> {
@@ -543,5 +570,30 @@ mod tests {
         };
         assert!(w.contains(1380) && w.contains(0) && w.contains(359));
         assert!(!w.contains(360) && !w.contains(720));
+    }
+
+    #[test]
+    fn time_zones_are_known_in_any_case_and_unknown_ones_named() {
+        for ok in [
+            "America/New_York",
+            "america/NEW_YORK",
+            "UTC",
+            "utc",
+            "US/Eastern",
+            "Etc/GMT+5",
+        ] {
+            assert!(check_time_zone("tz", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "Mars/Olympus",
+            "America/New_York ",
+            "Ameri\u{e7}a/New_York",
+            "/",
+        ] {
+            let err = check_time_zone("tz", bad).unwrap_err();
+            assert_eq!(err.field, "tz", "{bad}");
+            assert!(err.message.contains("unknown IANA time zone"), "{bad}");
+        }
+        assert!(is_listed_zone("europe/paris") && !is_listed_zone(""));
     }
 }
