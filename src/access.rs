@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::num::NonZeroU32;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -183,16 +184,33 @@ impl KeySet {
 }
 
 /// Keys that can be swapped while requests read them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Keys {
     current: RwLock<Arc<KeySet>>,
+    /// The set holds no key: every call is anonymous. Read without the
+    /// lock, which every call would otherwise take on every worker.
+    open: AtomicBool,
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Self::new(KeySet::default())
+    }
 }
 
 impl Keys {
     pub fn new(set: KeySet) -> Self {
         Self {
+            open: AtomicBool::new(set.is_empty()),
             current: RwLock::new(Arc::new(set)),
         }
+    }
+
+    /// Whether no key is configured (so every call is let through as
+    /// anonymous). While a first key set is being installed this says
+    /// false before the keys are in place, never true after.
+    pub fn is_open(&self) -> bool {
+        self.open.load(Ordering::Acquire)
     }
 
     pub fn get(&self) -> Arc<KeySet> {
@@ -203,10 +221,17 @@ impl Keys {
     }
 
     pub fn replace(&self, set: KeySet) {
+        let open = set.is_empty();
+        if !open {
+            self.open.store(false, Ordering::Release);
+        }
         let set = Arc::new(set);
         match self.current.write() {
             Ok(mut g) => *g = set,
             Err(poisoned) => *poisoned.into_inner() = set,
+        }
+        if open {
+            self.open.store(true, Ordering::Release);
         }
     }
 }
@@ -310,4 +335,21 @@ fn hex32(s: &str) -> Option<[u8; 32]> {
         out[i] = (hi * 16 + lo) as u8;
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_open_exactly_while_the_set_is_empty() {
+        let keyed = || KeySet::load(None, Some("a-token")).unwrap();
+        let keys = Keys::default();
+        assert!(keys.is_open() && keys.get().is_empty());
+        keys.replace(keyed());
+        assert!(!keys.is_open() && keys.get().len() == 1);
+        keys.replace(KeySet::default());
+        assert!(keys.is_open() && keys.get().is_empty());
+        assert!(!Keys::new(keyed()).is_open());
+    }
 }

@@ -7,7 +7,6 @@
 //! *after* its commit, and a hit whose epoch is behind is reloaded. So a
 //! load that raced a write can be inserted, but is never served.
 
-use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -39,7 +38,6 @@ pub struct ProfileCache {
     store: Arc<dyn ProfileStore>,
     metrics: Arc<Metrics>,
     epochs: Box<[AtomicU64]>,
-    hasher: RandomState,
 }
 
 impl ProfileCache {
@@ -57,12 +55,13 @@ impl ProfileCache {
             store,
             metrics,
             epochs: (0..STRIPES).map(|_| AtomicU64::new(0)).collect(),
-            hasher: RandomState::new(),
         }
     }
 
     fn stripe(&self, brand_id: &str) -> &AtomicU64 {
-        let h = self.hasher.hash_one(brand_id) as usize;
+        // An unkeyed hash is enough: ids that share a stripe only cost
+        // each other a reload after a write.
+        let h = crate::core::text::hash_str(brand_id) as usize;
         &self.epochs[h % STRIPES]
     }
 

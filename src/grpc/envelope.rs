@@ -319,6 +319,9 @@ impl Shared {
         let Access::Needs(scope) = rpc.access else {
             return Ok(self.anonymous.clone());
         };
+        if self.config.keys.is_open() {
+            return Ok(self.anonymous.clone());
+        }
         let keys = self.config.keys.get();
         if keys.is_empty() {
             return Ok(self.anonymous.clone());
