@@ -72,6 +72,9 @@ pub struct Metrics {
     /// family on first use: a family lookup hashes the labels under a lock
     /// that every worker takes on every assessment.
     decision_counters: [OnceLock<Counter>; DECISIONS * MODES],
+    /// `rpc_duration` of Score, ScoreBatch, ScoreStream and RankBrands
+    /// with code OK, taken from the family on first use.
+    scoring_ok: [OnceLock<Histogram>; 4],
     /// RPCs refused before a handler ran, by reason and key name.
     rejections: Family<RejectLabels, Counter>,
     /// The same, by reason only (`rejected`).
@@ -145,6 +148,7 @@ impl Metrics {
             }),
             decisions: Family::default(),
             decision_counters: Default::default(),
+            scoring_ok: Default::default(),
             rejections: Family::default(),
             rejected_by_reason: Default::default(),
             registry: Registry::default(),
@@ -265,12 +269,26 @@ impl Metrics {
 
     /// One answered RPC.
     pub fn rpc(&self, method: &'static str, code: tonic::Code, took: Duration) {
-        self.rpc_duration
-            .get_or_create(&RpcLabels {
-                method,
-                code: crate::grpc::status::code_name(code),
-            })
-            .observe(took.as_secs_f64());
+        let labels = || RpcLabels {
+            method,
+            code: crate::grpc::status::code_name(code),
+        };
+        // The scoring calls that succeed, the hot path, use a handle taken
+        // once (see `decision_counters`).
+        let slot = match (method, code) {
+            ("Score", tonic::Code::Ok) => self.scoring_ok.first(),
+            ("ScoreBatch", tonic::Code::Ok) => self.scoring_ok.get(1),
+            ("ScoreStream", tonic::Code::Ok) => self.scoring_ok.get(2),
+            ("RankBrands", tonic::Code::Ok) => self.scoring_ok.get(3),
+            _ => None,
+        };
+        let seconds = took.as_secs_f64();
+        match slot {
+            Some(slot) => slot
+                .get_or_init(|| self.rpc_duration.get_or_create(&labels()).clone())
+                .observe(seconds),
+            None => self.rpc_duration.get_or_create(&labels()).observe(seconds),
+        }
     }
 
     /// One store call.
