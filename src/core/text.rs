@@ -118,6 +118,19 @@ pub(crate) fn compact_chars(text: &str) -> impl Iterator<Item = char> + '_ {
         .flat_map(char::to_lowercase)
 }
 
+/// [`compact_chars`] as a string; an ASCII text by bytes, where the
+/// Unicode tests and case mapping are the ASCII ones.
+pub(crate) fn compact(text: &str) -> String {
+    if !text.is_ascii() {
+        return compact_chars(text).collect();
+    }
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes().filter(u8::is_ascii_alphanumeric) {
+        out.push(char::from(b.to_ascii_lowercase()));
+    }
+    out
+}
+
 /// Snowball algorithm for a BCP-47 tag; unknown or empty tags are English.
 pub(crate) fn algorithm_for(language: &str) -> Algorithm {
     let primary = language
@@ -1206,6 +1219,20 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn compact_is_compact_chars_collected() {
+        for t in [
+            "#SpreadTheCheer!",
+            "#Dunk_In-The Dark2026",
+            "",
+            "#",
+            "Caf\u{e9}#\u{130}stanbul",
+            "A1b2 C3",
+        ] {
+            assert_eq!(compact(t), compact_chars(t).collect::<String>(), "{t}");
+        }
     }
 
     #[test]
