@@ -532,14 +532,13 @@ impl ScoringService for ScoringApi {
             validate_event_time(&event, now).map_err(|v| Error::from(v.within("event")))?;
             let analysed =
                 if req.event.as_ref().map_or(0, Message::encoded_len) > OFFLOAD_EVENT_BYTES {
-                    let event = event.clone();
                     Arc::new(
                         tokio::task::spawn_blocking(move || analyse_owned(event))
                             .await
                             .map_err(|e| Error::Internal(Box::new(e)))?,
                     )
                 } else {
-                    Arc::new(analyse(&event))
+                    Arc::new(analyse_owned(event))
                 };
             let blackouts = Arc::new(self.scorer.active_blackouts(now));
             let mut top = TopK::new(k);
@@ -552,7 +551,7 @@ impl ScoringService for ScoringApi {
                 for id in ids {
                     match self.scorer.profile(id).await {
                         Ok(p) => {
-                            let counts = self.scorer.counts(&p, &event, now).await?;
+                            let counts = self.scorer.counts(&p, &analysed.event, now).await?;
                             work.push((p, counts));
                         }
                         // Unknown (or deleted meanwhile): it cannot rank.
