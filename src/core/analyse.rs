@@ -535,6 +535,12 @@ pub(crate) fn analyse_within(
     (a, meter)
 }
 
+/// Bytes of the items of a list the analysis reads (the first 200): what
+/// a stream built from them is sized for.
+fn read_len(list: &[String]) -> usize {
+    list.iter().take(200).map(String::len).sum()
+}
+
 /// The text, hashtags and entities as one stream (a segment each), with
 /// what splitting the hashtags found.
 struct MainStream {
@@ -553,19 +559,7 @@ fn main_stream(
     meter: &mut Meter,
 ) -> MainStream {
     // The text, each tag twice (its words and itself) and the entities.
-    let bytes = event.text.len()
-        + 2 * event
-            .hashtags
-            .iter()
-            .take(200)
-            .map(String::len)
-            .sum::<usize>()
-        + event
-            .entities
-            .iter()
-            .take(200)
-            .map(String::len)
-            .sum::<usize>();
+    let bytes = event.text.len() + 2 * read_len(&event.hashtags) + read_len(&event.entities);
     let mut main = StreamBuilder::with_capacity(form, algorithm, bytes);
     meter.read(&event.text);
     let token_count = main.push_words(&event.text);
@@ -628,12 +622,7 @@ fn sample_stream(
     meter: &mut Meter,
 ) -> Stream {
     // Each post's words, then its tags split.
-    let bytes = 2 * event
-        .sample_posts
-        .iter()
-        .take(200)
-        .map(String::len)
-        .sum::<usize>();
+    let bytes = 2 * read_len(&event.sample_posts);
     let mut samples = StreamBuilder::with_capacity(form, algorithm, bytes);
     // Segmented tags by their text: the tag of a trending topic recurs in
     // its posts, and is segmented (and charged to the budget) once.
