@@ -174,7 +174,11 @@ async fn run(args: ImportArgs, tally: &mut Tally) -> Result<(), String> {
     match (sent, read) {
         (Err(e), _) => Err(e),
         (Ok(()), Ok(())) | (Ok(()), Err(SourceError::Stopped)) => Ok(()),
-        (Ok(()), Err(e)) => Err(format!("{e}\n{}", stored_so_far(tally, &args.file))),
+        (Ok(()), Err(e)) => Err(format!(
+            "{}\n{}",
+            crate::error::chain(&e),
+            stored_so_far(tally, &args.file)
+        )),
     }
 }
 

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
-use super::files::profile_from_value;
+use super::files::{FileError, profile_from_value};
 use crate::grpc::pb;
 
 /// One item of the file.
@@ -41,14 +41,9 @@ pub struct Item {
 /// Why reading stopped before the end of the file.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Parse { path: String, message: String },
+    /// The file cannot be read, or is not a file of profiles.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// The consumer went away (the import failed); nothing to report.
     #[error("stopped")]
     Stopped,
@@ -150,11 +145,7 @@ pub fn read(
     read: Arc<AtomicU64>,
     send: &mut dyn FnMut(Item) -> bool,
 ) -> Result<(), SourceError> {
-    let name = || path.display().to_string();
-    let file = File::open(path).map_err(|source| SourceError::Read {
-        path: name(),
-        source,
-    })?;
+    let file = File::open(path).map_err(io_error(path))?;
     let reader = BufReader::new(Counted { inner: file, read });
     let mut out = Emitter { next: 0, send };
     match format_of(path) {
@@ -165,9 +156,12 @@ pub fn read(
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> SourceError + '_ {
-    move |source| SourceError::Read {
-        path: path.display().to_string(),
-        source,
+    move |source| {
+        FileError::Read {
+            path: path.display().to_string(),
+            source,
+        }
+        .into()
     }
 }
 
@@ -199,14 +193,12 @@ fn json(path: &Path, reader: impl Read, out: &mut Emitter<'_>) -> Result<(), Sou
     match result {
         Ok(()) => Ok(()),
         Err(_) if stopped => Err(SourceError::Stopped),
-        Err(e) if e.is_io() => Err(SourceError::Read {
-            path: path.display().to_string(),
-            source: e.into(),
-        }),
-        Err(e) => Err(SourceError::Parse {
+        Err(e) if e.is_io() => Err(io_error(path)(e.into())),
+        Err(e) => Err(FileError::Parse {
             path: path.display().to_string(),
             message: format!("{e} (after item {})", out.next),
-        }),
+        }
+        .into()),
     }
 }
 
@@ -430,7 +422,7 @@ impl YamlReader<'_, '_, '_> {
                     } else {
                         ""
                     };
-                    return Err(SourceError::Parse {
+                    return Err(FileError::Parse {
                         path: self.path.display().to_string(),
                         message: format!(
                             "line {number}: {:?} is not part of a list entry{tab}; \
@@ -438,7 +430,8 @@ impl YamlReader<'_, '_, '_> {
                              or use JSON Lines",
                             super::files::excerpt(&line)
                         ),
-                    });
+                    }
+                    .into());
                 }
             }
             Doc::Whole { mut text } => {
@@ -483,10 +476,11 @@ impl YamlReader<'_, '_, '_> {
                 return self.out.emit_error(place, format!("not YAML: {e}"));
             }
             Err(e) => {
-                return Err(SourceError::Parse {
+                return Err(FileError::Parse {
                     path: self.path.display().to_string(),
                     message: e.to_string(),
-                });
+                }
+                .into());
             }
         };
         let items = match value {
@@ -497,10 +491,11 @@ impl YamlReader<'_, '_, '_> {
                 match map.remove("profiles") {
                     Some(serde_json::Value::Array(items)) => items,
                     _ => {
-                        return Err(SourceError::Parse {
+                        return Err(FileError::Parse {
                             path: self.path.display().to_string(),
                             message: "\"profiles\" must be a list".into(),
-                        });
+                        }
+                        .into());
                     }
                 }
             }
