@@ -916,6 +916,11 @@ fn foreign_script(event: &Event, meter: &mut Meter) -> bool {
     let (mut letters, mut foreign) = (0u64, 0u64);
     for text in std::iter::once(&event.text).chain(event.sample_posts.iter().take(200)) {
         meter.add(text.len() as u64);
+        if text.is_ascii() {
+            // Every ASCII letter is Latin.
+            letters += text.bytes().filter(u8::is_ascii_alphabetic).count() as u64;
+            continue;
+        }
         for c in text.chars().filter(|c| c.is_alphabetic()) {
             letters += 1;
             let latin = matches!(c, 'A'..='Z' | 'a'..='z' | '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}');

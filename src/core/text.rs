@@ -65,46 +65,99 @@ pub(crate) fn words(text: &str) -> Vec<String> {
 /// Calls `f` with each word [`words`] returns, in order, without
 /// allocating one string per word.
 pub(crate) fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
+    let text = clip(text, MAX_FIELD_BYTES);
     let mut cur = String::new();
-    for chunk in clip(text, MAX_FIELD_BYTES).split_whitespace() {
+    if text.is_ascii() {
+        for chunk in ascii_chunks(text) {
+            if !is_url(chunk) {
+                ascii_chunk_words(chunk, &mut cur, &mut f);
+            }
+        }
+        return;
+    }
+    for chunk in text.split_whitespace() {
         if is_url(chunk) {
             continue;
         }
         if chunk.is_ascii() {
-            // Same rules, byte by byte: for ASCII, alphanumeric and case
-            // folding are the ASCII ones.
-            let b = chunk.as_bytes();
-            for (i, &c) in b.iter().enumerate() {
-                if c.is_ascii_alphanumeric() {
-                    cur.push(char::from(c.to_ascii_lowercase()));
-                } else if c == b'\''
-                    && !cur.is_empty()
-                    && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
-                {
-                    // keep the word whole
-                } else if !cur.is_empty() {
-                    f(&cur);
-                    cur.clear();
-                }
-            }
-        } else {
-            let mut chars = chunk.chars().peekable();
-            while let Some(c) = chars.next() {
-                if c.is_alphanumeric() {
-                    cur.extend(c.to_lowercase());
-                } else if (c == '\'' || c == '’')
-                    && !cur.is_empty()
-                    && chars.peek().is_some_and(|n| n.is_alphanumeric())
-                {
-                    // keep the word whole
-                } else if !cur.is_empty() {
-                    f(&cur);
-                    cur.clear();
-                }
+            ascii_chunk_words(chunk, &mut cur, &mut f);
+            continue;
+        }
+        let mut chars = chunk.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c.is_alphanumeric() {
+                cur.extend(c.to_lowercase());
+            } else if (c == '\'' || c == '’')
+                && !cur.is_empty()
+                && chars.peek().is_some_and(|n| n.is_alphanumeric())
+            {
+                // keep the word whole
+            } else if !cur.is_empty() {
+                f(&cur);
+                cur.clear();
             }
         }
         if !cur.is_empty() {
             f(&cur);
+            cur.clear();
+        }
+    }
+}
+
+/// The chunks `split_whitespace` cuts an ASCII text into, found by bytes:
+/// within ASCII, Unicode whitespace is tab, line feed, vertical tab, form
+/// feed, carriage return and space.
+pub(crate) fn ascii_chunks(text: &str) -> impl Iterator<Item = &str> {
+    let b = text.as_bytes();
+    let space = |c: u8| matches!(c, b'\t'..=b'\r' | b' ');
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() && space(b[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && !space(b[i]) {
+            i += 1;
+        }
+        text.get(start..i).filter(|c| !c.is_empty())
+    })
+}
+
+/// The words of one ASCII chunk, by the same rules with the ASCII tests:
+/// runs of letters and digits, joined across an apostrophe that has one
+/// on each side. A run already in lower case is passed as a slice of the
+/// chunk (nearly every word); only the others are written into `cur`.
+fn ascii_chunk_words(chunk: &str, cur: &mut String, f: &mut impl FnMut(&str)) {
+    let b = chunk.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut plain = true;
+        loop {
+            while i < b.len() && b[i].is_ascii_alphanumeric() {
+                plain &= !b[i].is_ascii_uppercase();
+                i += 1;
+            }
+            if b.get(i) == Some(&b'\'') && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) {
+                plain = false;
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let word = &chunk[start..i];
+        if plain {
+            f(word);
+        } else {
+            cur.clear();
+            for &c in word.as_bytes().iter().filter(|&&c| c != b'\'') {
+                cur.push(char::from(c.to_ascii_lowercase()));
+            }
+            f(cur);
             cur.clear();
         }
     }
@@ -1109,33 +1162,80 @@ pub(crate) fn split_hashtag(tag: &str) -> TagSplit {
 /// Splits a hashtag. Segmenting a one-case tag is charged to `budget`
 /// ([`SEGMENT_UNITS_PER_BYTE`] a byte); a tag the budget cannot pay for
 /// stays one word, as a tag longer than `MAX_GLUED` does.
+/// The words of a tag whose writer marked the boundaries: at a change of
+/// case, at the end of an acronym, between letters and digits, and at
+/// whatever [`words`] cuts on.
+fn split_marked(tag: &str) -> Vec<String> {
+    let mut parts = String::new();
+    let chars: Vec<char> = tag.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        let next = chars.get(i + 1).copied();
+        if let Some(p) = prev {
+            let lower_to_upper = p.is_lowercase() && c.is_uppercase();
+            let acronym_end =
+                p.is_uppercase() && c.is_uppercase() && next.is_some_and(char::is_lowercase);
+            let digit_edge = p.is_ascii_digit() != c.is_ascii_digit()
+                && p.is_alphanumeric()
+                && c.is_alphanumeric();
+            if lower_to_upper || acronym_end || digit_edge {
+                parts.push(' ');
+            }
+        }
+        parts.push(c);
+    }
+    words(&parts)
+}
+
+/// [`split_marked`] of a tag of ASCII letters and digits, by bytes and
+/// without its copies, when it marks its own boundaries (mixed case or
+/// digits). `None` for any other tag.
+fn split_ascii_camel_case(tag: &str) -> Option<Vec<String>> {
+    let b = tag.as_bytes();
+    if b.is_empty() || !b.iter().all(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    let upper = b.iter().any(u8::is_ascii_uppercase);
+    let lower = b.iter().any(u8::is_ascii_lowercase);
+    let digit = b.iter().any(u8::is_ascii_digit);
+    if !digit && !(upper && lower) {
+        // One case, letters only: the segmentation's.
+        return None;
+    }
+    let mut words = Vec::new();
+    let mut start = 0;
+    for i in 1..b.len() {
+        let (p, c) = (b[i - 1], b[i]);
+        let lower_to_upper = p.is_ascii_lowercase() && c.is_ascii_uppercase();
+        let acronym_end = p.is_ascii_uppercase()
+            && c.is_ascii_uppercase()
+            && b.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+        let digit_edge = p.is_ascii_digit() != c.is_ascii_digit();
+        if lower_to_upper || acronym_end || digit_edge {
+            words.push(tag.get(start..i)?.to_ascii_lowercase());
+            start = i;
+        }
+    }
+    words.push(tag.get(start..)?.to_ascii_lowercase());
+    Some(words)
+}
+
 pub(crate) fn split_hashtag_within(tag: &str, budget: &mut u64) -> TagSplit {
     let tag = clip(tag.trim().trim_start_matches(['#', '@']), 512);
+    if let Some(words) = split_ascii_camel_case(tag) {
+        return TagSplit {
+            shadowed: vec![false; words.len()],
+            words,
+            glued: None,
+        };
+    }
     let has_upper = tag.chars().any(char::is_uppercase);
     let has_lower = tag.chars().any(char::is_lowercase);
     let alpha_ascii = tag.chars().all(|c| c.is_ascii_alphabetic());
     if !(alpha_ascii && !(has_upper && has_lower)) {
         // Camel case, digits, underscores or other scripts: the writer
         // marked the boundaries.
-        let mut parts = String::new();
-        let chars: Vec<char> = tag.chars().collect();
-        for (i, &c) in chars.iter().enumerate() {
-            let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
-            let next = chars.get(i + 1).copied();
-            if let Some(p) = prev {
-                let lower_to_upper = p.is_lowercase() && c.is_uppercase();
-                let acronym_end =
-                    p.is_uppercase() && c.is_uppercase() && next.is_some_and(char::is_lowercase);
-                let digit_edge = p.is_ascii_digit() != c.is_ascii_digit()
-                    && p.is_alphanumeric()
-                    && c.is_alphanumeric();
-                if lower_to_upper || acronym_end || digit_edge {
-                    parts.push(' ');
-                }
-            }
-            parts.push(c);
-        }
-        let words = words(&parts);
+        let words = split_marked(tag);
         return TagSplit {
             shadowed: vec![false; words.len()],
             words,
@@ -1237,23 +1337,31 @@ mod tests {
 
     #[test]
     fn ascii_fast_path_tokenizes_like_the_char_path() {
-        const PIECES: [&str; 16] = [
+        // Mixed texts (some chunks ASCII, some not), then ASCII-only texts
+        // with every ASCII whitespace byte.
+        const MIXED: &[&str] = &[
             "a", "B", "'", "’", "-", "9", " ", "Don't", "http", "://", "www.", ".", "/", "É", "x'",
             "#",
         ];
+        const ASCII: &[&str] = &[
+            "a", "B", "'", "-", "9", " ", "Don't", "http", "://", "www.", ".", "/", "x'", "#",
+            "\t", "\n", "\x0b", "\x0c", "\r", "Zz", "'s", "\x1f", "\x7f",
+        ];
         let mut r = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..20_000 {
-            let mut t = String::new();
-            for _ in 0..(r % 12) {
+        for pieces in [MIXED, ASCII] {
+            for _ in 0..20_000 {
+                let mut t = String::new();
+                for _ in 0..(r % 12) {
+                    r ^= r << 13;
+                    r ^= r >> 7;
+                    r ^= r << 17;
+                    t.push_str(pieces[(r % pieces.len() as u64) as usize]);
+                }
                 r ^= r << 13;
                 r ^= r >> 7;
                 r ^= r << 17;
-                t.push_str(PIECES[(r % PIECES.len() as u64) as usize]);
+                assert_eq!(words(&t), words_reference(&t), "{t:?}");
             }
-            r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
-            assert_eq!(words(&t), words_reference(&t), "{t:?}");
         }
     }
 
@@ -1306,6 +1414,40 @@ mod tests {
             split_hashtag("why_i_stayed").words,
             vec!["why", "i", "stayed"]
         );
+    }
+
+    #[test]
+    fn ascii_camel_case_splits_like_the_general_path() {
+        const PIECES: &[&str] = &["a", "B", "9", "Zz", "yY", "ABc", "0", "dark", "NYC", "_", "é"];
+        let mut r = 0x9e37_79b9_7f4a_7c15u64;
+        let mut fast = 0;
+        for _ in 0..20_000 {
+            let mut t = String::new();
+            for _ in 0..(r % 9) {
+                r ^= r << 13;
+                r ^= r >> 7;
+                r ^= r << 17;
+                t.push_str(PIECES[(r % PIECES.len() as u64) as usize]);
+            }
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            match split_ascii_camel_case(&t) {
+                Some(w) => {
+                    fast += 1;
+                    assert_eq!(w, split_marked(&t), "{t:?}");
+                }
+                // The others are one-case words, or have other characters.
+                None => assert!(
+                    !t.bytes().all(|b| b.is_ascii_alphanumeric())
+                        || t.is_empty()
+                        || t.bytes().all(|b| b.is_ascii_lowercase())
+                        || t.bytes().all(|b| b.is_ascii_uppercase()),
+                    "{t:?}"
+                ),
+            }
+        }
+        assert!(fast > 5_000, "{fast}");
     }
 
     #[test]
