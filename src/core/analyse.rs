@@ -7,10 +7,11 @@ use super::lexicon::{
     CodePart, Cue, FIGURATIVE_STEMS, LEXICON, Level, category_index, figurative_prone,
 };
 use super::model::{Event, EventKind, SensitiveCategory};
+use super::reading::{self, Vader};
 use super::sentiment;
 use super::text::{
-    FastMap, Form, Glued, Stream, StreamBuilder, TagSplit, algorithm_for, compact, for_each_word,
-    pattern, split_hashtag_within,
+    FastMap, Form, Glued, MAX_FIELD_BYTES, Stream, StreamBuilder, TagSplit, algorithm_for, compact,
+    for_each_word, pattern, split_hashtag_within,
 };
 
 /// Where in the event a piece of evidence was found.
@@ -479,14 +480,16 @@ pub(crate) fn analyse_within(
         hashtag_segments,
         glued,
         shadowed,
+        text_sentiment,
     } = main_stream(event, form, algorithm, &mut meter);
     let author = author_stream(event, form, algorithm, &mut meter);
-    let samples = sample_stream(event, form, algorithm, &mut meter);
+    let (samples, read_sentiments) = sample_stream(event, form, algorithm, &mut meter);
     let topics = topic_stream(event, form, algorithm, &mut meter);
     // Each token was stemmed (or hashed) into its stream.
     meter
         .add((main.toks.len() + author.toks.len() + samples.toks.len() + topics.toks.len()) as u64);
-    let (sentiment, sentiment_upstream, sample_sentiments) = sentiments(event, &mut meter);
+    let (sentiment, sentiment_upstream, sample_sentiments) =
+        sentiments(event, text_sentiment, &read_sentiments, &mut meter);
     let foreign_script = foreign_script(event, &mut meter);
     let compact_tags = compact_tags(event, &mut meter);
     let trend = trend_of(event, &mut meter);
@@ -550,6 +553,15 @@ struct MainStream {
     hashtag_segments: (usize, usize),
     glued: Vec<Glued>,
     shadowed: Vec<usize>,
+    /// VADER over the text, when it was read with the words (an ASCII
+    /// text, and no upstream sentiment).
+    text_sentiment: Option<f64>,
+}
+
+/// Whether `text` can be read once for its words and its sentiment
+/// (`reading::push_and_score`).
+fn read_once(text: &str) -> bool {
+    text.is_ascii() && text.len() <= MAX_FIELD_BYTES
 }
 
 fn main_stream(
@@ -562,7 +574,19 @@ fn main_stream(
     let bytes = event.text.len() + 2 * read_len(&event.hashtags) + read_len(&event.entities);
     let mut main = StreamBuilder::with_capacity(form, algorithm, bytes);
     meter.read(&event.text);
-    let token_count = main.push_words(&event.text);
+    let (token_count, text_sentiment) = if read_once(&event.text) {
+        let vader = if upstream_sentiment(event).is_some() {
+            Vader::Off
+        } else {
+            Vader::All
+        };
+        main.begin_segment();
+        let read = reading::push_and_score(&mut main, &event.text, vader);
+        main.end_segment();
+        read
+    } else {
+        (main.push_words(&event.text), None)
+    };
     let first_tag = main.starts.len();
     let mut glued = Vec::new();
     let mut shadowed = Vec::new();
@@ -593,6 +617,7 @@ fn main_stream(
         hashtag_segments: (first_tag, tags_end),
         glued,
         shadowed,
+        text_sentiment,
     }
 }
 
@@ -614,24 +639,34 @@ fn author_stream(
     author.finish()
 }
 
-/// One segment per sample post, its hashtags split like the event's own.
+/// One segment per sample post, its hashtags split like the event's own,
+/// and the VADER compound of each post read with its words (`None`: a
+/// post that is not ASCII, left to `sentiments`).
 fn sample_stream(
     event: &Event,
     form: Form,
     algorithm: rust_stemmers::Algorithm,
     meter: &mut Meter,
-) -> Stream {
+) -> (Stream, Vec<Option<f64>>) {
     // Each post's words, then its tags split.
     let bytes = 2 * read_len(&event.sample_posts);
     let mut samples = StreamBuilder::with_capacity(form, algorithm, bytes);
     // Segmented tags by their text: the tag of a trending topic recurs in
     // its posts, and is segmented (and charged to the budget) once.
     let mut segmented: FastMap<&str, Vec<String>> = FastMap::default();
+    let mut read_sentiments = Vec::with_capacity(event.sample_posts.len().min(200));
     for p in event.sample_posts.iter().take(200) {
         samples.begin_segment();
         // Once for the words, once for the hashtags.
         meter.add(2 * p.len() as u64);
-        for_each_word(p, |w| samples.push_token(w));
+        if read_once(p) {
+            read_sentiments.push(reading::push_and_score(&mut samples, p, Vader::Untagged).1);
+        } else {
+            for_each_word(p, |w| {
+                samples.push_token(w);
+            });
+            read_sentiments.push(None);
+        }
         // Hashtags inside a post are split like the event's own.
         for w in p.split_whitespace().filter(|w| w.starts_with('#')) {
             if !segmented.contains_key(w) {
@@ -658,7 +693,7 @@ fn sample_stream(
         }
         samples.end_segment();
     }
-    samples.finish()
+    (samples.finish(), read_sentiments)
 }
 
 /// One segment per upstream topic label.
@@ -676,24 +711,42 @@ fn topic_stream(
     topics.finish()
 }
 
+/// The upstream sentiment, when it is a number.
+fn upstream_sentiment(event: &Event) -> Option<f64> {
+    event.sentiment.filter(|s| s.is_finite())
+}
+
 /// The event's sentiment (upstream when given, else VADER over the text),
-/// whether it was upstream's, and each sample post's.
-fn sentiments(event: &Event, meter: &mut Meter) -> (f64, bool, Vec<f64>) {
-    let (sentiment, sentiment_upstream) = match event.sentiment {
-        Some(s) if s.is_finite() => (s.clamp(-1.0, 1.0), true),
-        _ => {
+/// whether it was upstream's, and each sample post's. `text_read` and
+/// `posts_read` are the compounds already computed while reading the
+/// words.
+fn sentiments(
+    event: &Event,
+    text_read: Option<f64>,
+    posts_read: &[Option<f64>],
+    meter: &mut Meter,
+) -> (f64, bool, Vec<f64>) {
+    let (sentiment, sentiment_upstream) = match upstream_sentiment(event) {
+        Some(s) => (s.clamp(-1.0, 1.0), true),
+        None => {
             meter.read(&event.text);
-            (sentiment::compound(&event.text), false)
+            let s = text_read.unwrap_or_else(|| sentiment::compound(&event.text));
+            (s, false)
         }
     };
     let sample_sentiments = event
         .sample_posts
         .iter()
         .take(200)
-        .map(|p| {
+        .enumerate()
+        .map(|(i, p)| {
             // Once to drop the tags, once to score.
             meter.add(2 * p.len() as u64);
-            sentiment::compound(&without_tags(p))
+            posts_read
+                .get(i)
+                .copied()
+                .flatten()
+                .unwrap_or_else(|| sentiment::compound(&without_tags(p)))
         })
         .collect();
     (sentiment, sentiment_upstream, sample_sentiments)

@@ -13,6 +13,7 @@ pub mod candidates;
 pub mod compiled;
 pub mod lexicon;
 pub mod model;
+pub(crate) mod reading;
 pub mod sentiment;
 pub(crate) mod text;
 pub mod validate;

@@ -14,14 +14,14 @@ const C_INCR: f64 = 0.733;
 const N_SCALAR: f64 = -0.74;
 /// Longest text scored, in whitespace-separated tokens: the compound
 /// saturates long before this.
-const MAX_TOKENS: usize = 2_000;
+pub(crate) const MAX_TOKENS: usize = 2_000;
 /// Longest text scored, in bytes.
 pub(crate) const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 /// Everything VADER asks of a lower-cased word, from one lookup: its
 /// valence, its booster value and whether it negates.
 #[derive(Debug, Clone, Copy, Default)]
-struct WordInfo {
+pub(crate) struct WordInfo {
     valence: Option<f64>,
     boost: Option<Boost>,
     negate: bool,
@@ -74,7 +74,7 @@ static WORDS: LazyLock<FastMap<&'static str, WordInfo>> = LazyLock::new(|| {
     map
 });
 
-fn info(w: &str) -> WordInfo {
+pub(crate) fn info(w: &str) -> WordInfo {
     WORDS.get(w).copied().unwrap_or_default()
 }
 
@@ -271,7 +271,7 @@ fn lowercase(s: &str) -> Cow<'_, str> {
 }
 
 /// One token with what the rules ask of it, computed once.
-struct Tok<'a> {
+pub(crate) struct Tok<'a> {
     lower: Cow<'a, str>,
     upper: bool,
     info: WordInfo,
@@ -293,6 +293,28 @@ fn tok<'a>(t: &str, lower: Cow<'a, str>, neutral: &dyn Fn(&str) -> bool) -> Tok<
         lower,
         info,
     }
+}
+
+/// The token `t` (lower-cased: `lower`) whose entry was already looked up.
+pub(crate) fn tok_with<'a>(t: &str, lower: &'a str, info: WordInfo) -> Tok<'a> {
+    Tok {
+        upper: is_upper(t),
+        lower: Cow::Borrowed(lower),
+        info,
+    }
+}
+
+/// The token VADER reads in an ASCII whitespace-separated chunk, as a byte
+/// range of it: `strip_punct` by bytes (ASCII characters are single bytes).
+pub(crate) fn token_span(chunk: &[u8]) -> (usize, usize) {
+    let (mut a, mut b) = (0, chunk.len());
+    while a < b && chunk[a].is_ascii_punctuation() {
+        a += 1;
+    }
+    while b > a && chunk[b - 1].is_ascii_punctuation() {
+        b -= 1;
+    }
+    if b - a <= 2 { (0, chunk.len()) } else { (a, b) }
 }
 
 /// The tokens of any text: whitespace-separated, punctuation stripped,
@@ -328,17 +350,8 @@ fn ascii_tokens<'a>(text: &str, lowered: &'a str, neutral: &dyn Fn(&str) -> bool
         if start == i {
             break;
         }
-        // strip_punct, by bytes: ASCII characters are single bytes.
-        let (mut a, mut b) = (start, i);
-        while a < b && bytes[a].is_ascii_punctuation() {
-            a += 1;
-        }
-        while b > a && bytes[b - 1].is_ascii_punctuation() {
-            b -= 1;
-        }
-        if b - a <= 2 {
-            (a, b) = (start, i);
-        }
+        let (a, b) = token_span(&bytes[start..i]);
+        let (a, b) = (start + a, start + b);
         let (Some(t), Some(lower)) = (text.get(a..b), lowered.get(a..b)) else {
             continue;
         };
@@ -364,6 +377,14 @@ pub fn compound_with(text: &str, neutral: &dyn Fn(&str) -> bool) -> f64 {
     } else {
         tokens(text, neutral)
     };
+    score(&toks, || {
+        (text.matches('!').count(), text.matches('?').count())
+    })
+}
+
+/// The compound of a text's tokens; `marks` counts its exclamation and
+/// question marks (only asked when some token carries valence).
+pub(crate) fn score(toks: &[Tok<'_>], marks: impl FnOnce() -> (usize, usize)) -> f64 {
     if toks.is_empty() {
         return 0.0;
     }
@@ -414,7 +435,7 @@ pub fn compound_with(text: &str, neutral: &dyn Fn(&str) -> bool) -> f64 {
                 s *= 0.9;
             }
             valence += s;
-            valence = negation_check(valence, &toks, start, i);
+            valence = negation_check(valence, toks, start, i);
         }
         // "least" before a word, unless "at least"/"very least", negates.
         if i > 0
@@ -439,8 +460,8 @@ pub fn compound_with(text: &str, neutral: &dyn Fn(&str) -> bool) -> f64 {
 
     let mut sum: f64 = sentiments.iter().sum();
     if sum != 0.0 {
-        let ep = text.matches('!').count().min(4) as f64 * 0.292;
-        let qm = text.matches('?').count();
+        let (exclaims, qm) = marks();
+        let ep = exclaims.min(4) as f64 * 0.292;
         let qm = match qm {
             0 | 1 => 0.0,
             2 | 3 => qm as f64 * 0.18,

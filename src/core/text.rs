@@ -20,7 +20,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 
 /// Longest input we tokenize per field; validation bounds inputs already,
 /// this only keeps a direct caller of the core from costing unbounded time.
-const MAX_FIELD_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_FIELD_BYTES: usize = 64 * 1024;
 
 /// Cuts `s` to at most `max` bytes on a char boundary.
 pub(crate) fn clip(s: &str, max: usize) -> &str {
@@ -34,7 +34,7 @@ pub(crate) fn clip(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-fn is_url(word: &str) -> bool {
+pub(crate) fn is_url(word: &str) -> bool {
     // Every form below has a '.', ':' or '/': a byte scan rules out nearly
     // every word before the Unicode-aware trim (about 2,000 instructions a
     // character in some scripts).
@@ -108,6 +108,11 @@ pub(crate) fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
 /// within ASCII, Unicode whitespace is tab, line feed, vertical tab, form
 /// feed, carriage return and space.
 pub(crate) fn ascii_chunks(text: &str) -> impl Iterator<Item = &str> {
+    ascii_chunk_spans(text).filter_map(|(a, b)| text.get(a..b))
+}
+
+/// The byte ranges of [`ascii_chunks`].
+pub(crate) fn ascii_chunk_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let b = text.as_bytes();
     let space = |c: u8| matches!(c, b'\t'..=b'\r' | b' ');
     let mut i = 0;
@@ -119,7 +124,7 @@ pub(crate) fn ascii_chunks(text: &str) -> impl Iterator<Item = &str> {
         while i < b.len() && !space(b[i]) {
             i += 1;
         }
-        text.get(start..i).filter(|c| !c.is_empty())
+        (start < i).then_some((start, i))
     })
 }
 
@@ -127,7 +132,7 @@ pub(crate) fn ascii_chunks(text: &str) -> impl Iterator<Item = &str> {
 /// runs of letters and digits, joined across an apostrophe that has one
 /// on each side. A run already in lower case is passed as a slice of the
 /// chunk (nearly every word); only the others are written into `cur`.
-fn ascii_chunk_words(chunk: &str, cur: &mut String, f: &mut impl FnMut(&str)) {
+pub(crate) fn ascii_chunk_words(chunk: &str, cur: &mut String, f: &mut impl FnMut(&str)) {
     let b = chunk.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -314,10 +319,13 @@ pub(crate) fn hash_str(s: &str) -> u64 {
     h.finish()
 }
 
-/// A token of the dictionary with its English stem, precomputed.
-struct WordInfo {
+/// A token of the dictionary with its English stem and what VADER knows of
+/// it, precomputed: a word of an ASCII text is looked up once for both
+/// (`core::reading`).
+pub(crate) struct WordInfo {
     stem: Box<str>,
     stem_hash: u64,
+    pub(crate) vader: super::sentiment::WordInfo,
 }
 
 /// The word list used to split hashtags written without capitals: each
@@ -426,7 +434,12 @@ static WORDS: LazyLock<Dictionary> = LazyLock::new(|| {
         map.entry(w).or_insert_with(|| {
             let stem: Box<str> = stem_uncached(&stemmer, w).into();
             let stem_hash = hash_str(&stem);
-            WordInfo { stem, stem_hash }
+            let vader = super::sentiment::info(w);
+            WordInfo {
+                stem,
+                stem_hash,
+                vader,
+            }
         });
     }
     // In the list's order, which is nearly sorted.
@@ -540,15 +553,19 @@ impl StreamBuilder {
         self.text.push_str("| ");
     }
 
-    pub fn push_token(&mut self, t: &str) {
+    /// Pushes one word; returns its dictionary entry, when the stream is
+    /// in English form and the dictionary has the word.
+    pub fn push_token(&mut self, t: &str) -> Option<&'static WordInfo> {
         let seg = (self.starts.len() as u32).wrapping_sub(1);
         let start = self.text.len();
+        let mut entry = None;
         let hash = match self.form {
             // As `english_stem`, with the memo between the dictionary and
             // the stemmer.
             Form::English => {
                 if let Some(w) = WORDS.stems.get(t) {
                     self.text.push_str(&w.stem);
+                    entry = Some(w);
                     w.stem_hash
                 } else if let Some((st, h)) = self.stems.get(t) {
                     self.text.push_str(st);
@@ -575,6 +592,7 @@ impl StreamBuilder {
             seg,
         });
         self.text.push(' ');
+        entry
     }
 
     pub fn finish(self) -> Stream {
@@ -1198,7 +1216,8 @@ fn split_ascii_camel_case(tag: &str) -> Option<Vec<String>> {
     let upper = b.iter().any(u8::is_ascii_uppercase);
     let lower = b.iter().any(u8::is_ascii_lowercase);
     let digit = b.iter().any(u8::is_ascii_digit);
-    if !digit && !(upper && lower) {
+    let marked = digit || (upper && lower);
+    if !marked {
         // One case, letters only: the segmentation's.
         return None;
     }
@@ -1418,7 +1437,9 @@ mod tests {
 
     #[test]
     fn ascii_camel_case_splits_like_the_general_path() {
-        const PIECES: &[&str] = &["a", "B", "9", "Zz", "yY", "ABc", "0", "dark", "NYC", "_", "é"];
+        const PIECES: &[&str] = &[
+            "a", "B", "9", "Zz", "yY", "ABc", "0", "dark", "NYC", "_", "é",
+        ];
         let mut r = 0x9e37_79b9_7f4a_7c15u64;
         let mut fast = 0;
         for _ in 0..20_000 {
