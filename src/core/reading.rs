@@ -56,6 +56,7 @@ pub(crate) fn push_and_score(
         let Some(chunk) = text.get(start..end) else {
             continue;
         };
+        let seen = Seen::of(chunk.as_bytes());
         let kept = match vader {
             Vader::Off => false,
             Vader::All => true,
@@ -64,10 +65,20 @@ pub(crate) fn push_and_score(
         // The marks of every kept chunk count, as in the text VADER scores;
         // its tokens stop at `MAX_TOKENS`.
         if kept && vader == Vader::Untagged {
-            exclaims += chunk.bytes().filter(|&c| c == b'!').count();
-            questions += chunk.bytes().filter(|&c| c == b'?').count();
+            exclaims += seen.exclaims;
+            questions += seen.questions;
         }
         let read = kept && toks.len() < sentiment::MAX_TOKENS;
+        if seen.plain() {
+            // One lower-case word, which is also VADER's token.
+            let entry = stream.push_token(chunk);
+            words += 1;
+            if read {
+                let info = entry.map_or_else(|| sentiment::info(chunk), |e| e.vader);
+                toks.push(sentiment::tok_known(chunk, false, info));
+            }
+            continue;
+        }
         let (a, b) = sentiment::token_span(chunk.as_bytes());
         let lower = if read {
             lowered.get(start + a..start + b).unwrap_or("")
@@ -76,7 +87,7 @@ pub(crate) fn push_and_score(
         };
         // The entry of the stream word spelled as VADER's token, when one is.
         let mut shared = None;
-        if !is_url(chunk) {
+        if !(seen.url_mark && is_url(chunk)) {
             ascii_chunk_words(chunk, &mut cur, &mut |w| {
                 let entry = stream.push_token(w);
                 words += 1;
@@ -92,11 +103,10 @@ pub(crate) fn push_and_score(
                 // plain word (":)", "don't", "u.s.").
                 _ => sentiment::info(lower),
             };
-            toks.push(sentiment::tok_with(
-                chunk.get(a..b).unwrap_or(""),
-                lower,
-                info,
-            ));
+            // The stripped characters are punctuation: the token has the
+            // chunk's letters.
+            let upper = seen.letters && !seen.lower;
+            toks.push(sentiment::tok_known(lower, upper, info));
         }
     }
     let compound = match vader {
@@ -107,6 +117,54 @@ pub(crate) fn push_and_score(
         Vader::Untagged => Some(sentiment::score(&toks, || (exclaims, questions))),
     };
     (words, compound)
+}
+
+/// What one scan of an ASCII chunk's bytes tells both readers.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Any letter; any lower-case letter.
+    letters: bool,
+    lower: bool,
+    /// Anything but a lower-case letter or a digit.
+    other: bool,
+    /// A '.', ':' or '/': the chunk may be a URL (`text::is_url`).
+    url_mark: bool,
+    exclaims: usize,
+    questions: usize,
+}
+
+impl Seen {
+    fn of(chunk: &[u8]) -> Self {
+        let mut seen = Seen::default();
+        for &c in chunk {
+            match c {
+                b'a'..=b'z' => seen.lower = true,
+                b'0'..=b'9' => {}
+                b'A'..=b'Z' => seen.other = true,
+                b'.' | b':' | b'/' => {
+                    seen.other = true;
+                    seen.url_mark = true;
+                }
+                b'!' => {
+                    seen.other = true;
+                    seen.exclaims += 1;
+                }
+                b'?' => {
+                    seen.other = true;
+                    seen.questions += 1;
+                }
+                _ => seen.other = true,
+            }
+        }
+        seen.letters = seen.lower || chunk.iter().any(u8::is_ascii_uppercase);
+        seen
+    }
+
+    /// A chunk of lower-case letters and digits only: one word for the
+    /// stream, and the same token for VADER (nothing to strip).
+    fn plain(&self) -> bool {
+        !self.other
+    }
 }
 
 #[cfg(test)]

@@ -295,10 +295,11 @@ fn tok<'a>(t: &str, lower: Cow<'a, str>, neutral: &dyn Fn(&str) -> bool) -> Tok<
     }
 }
 
-/// The token `t` (lower-cased: `lower`) whose entry was already looked up.
-pub(crate) fn tok_with<'a>(t: &str, lower: &'a str, info: WordInfo) -> Tok<'a> {
+/// A token whose case and entry are already known: `lower` is it
+/// lower-cased, `upper` whether it was written in capitals (`is_upper`).
+pub(crate) fn tok_known(lower: &str, upper: bool, info: WordInfo) -> Tok<'_> {
     Tok {
-        upper: is_upper(t),
+        upper,
         lower: Cow::Borrowed(lower),
         info,
     }
