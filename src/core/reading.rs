@@ -62,9 +62,9 @@ pub(crate) fn push_and_score(
             Vader::All => true,
             Vader::Untagged => !chunk.starts_with(['#', '@']),
         };
-        // The marks of every kept chunk count, as in the text VADER scores;
-        // its tokens stop at `MAX_TOKENS`.
-        if kept && vader == Vader::Untagged {
+        // The marks of every kept chunk count, as in the text VADER scores
+        // (whitespace has none); its tokens stop at `MAX_TOKENS`.
+        if kept {
             exclaims += seen.exclaims;
             questions += seen.questions;
         }
@@ -109,13 +109,7 @@ pub(crate) fn push_and_score(
             toks.push(sentiment::tok_known(lower, upper, info));
         }
     }
-    let compound = match vader {
-        Vader::Off => None,
-        Vader::All => Some(sentiment::score(&toks, || {
-            (text.matches('!').count(), text.matches('?').count())
-        })),
-        Vader::Untagged => Some(sentiment::score(&toks, || (exclaims, questions))),
-    };
+    let compound = (vader != Vader::Off).then(|| sentiment::score(&toks, || (exclaims, questions)));
     (words, compound)
 }
 
