@@ -55,14 +55,59 @@ if command -v h2load >/dev/null; then
     # analysis; without the cache every request analyses it.
     kill $SERVER; wait $SERVER 2>/dev/null || true
     start_server --event-cache-mb 0
-    echo "-- kairos.v1.ScoringService/Score, server with --event-cache-mb 0"
-    h2load -c 1 -m 64 -D "$SECONDS_PER_RPC" -H 'content-type: application/grpc' -H 'te: trailers' \
-        -d "$DATA/score.bin" "http://$ADDR/kairos.v1.ScoringService/Score" \
-        | grep -E "^(finished in|requests:|status codes:|traffic:|time for request:)"
+    # The new-event ratio as ../shared/acceptance/scale measures it: its
+    # cookie brand and its moment (a 250-character trending event, two
+    # hashtags, one sample post, the same as benches/analyse_calls.rs),
+    # health Check and Score alternated three times (A B A B A B), medians.
+    echo "-- new-event ratio: Score / health Check, server with --event-cache-mb 0"
+    grpcurl -plaintext -d @ "$ADDR" kairos.v1.BrandProfileService/UpsertBrandProfile >/dev/null <<'JSON'
+{"profile": {"brand_id": "crumbco", "display_name": "CrumbCo Cookies", "aliases": ["CrumbCo", "@crumbco"],
+ "category": "Food & Drink",
+ "themes": [{"term": "dunk", "weight": 1.0}, {"term": "milk", "weight": 0.8}, {"term": "cookie", "weight": 0.9},
+            {"term": "dark", "weight": 0.5}, {"term": "twist", "weight": 0.6}],
+ "competitors": ["Biscuitly"], "risk_appetite": "RISK_APPETITE_BALANCED", "audience_time_zone": "America/New_York",
+ "active_windows": [{"start_minute": 900, "end_minute": 1380}], "quiet_hours": [{"start_minute": 0, "end_minute": 360}],
+ "approval_latency": [{"mode": "ENGAGEMENT_MODE_NEWSJACK", "latency": "600s"},
+                      {"mode": "ENGAGEMENT_MODE_CUSTOMER_CARE", "latency": "300s"}],
+ "frequency_caps": {"per_author_per_day": 2, "per_conversation_per_day": 3, "per_brand_per_hour": 20}}}
+JSON
+    protoc --encode=kairos.v1.ScoreRequest -I proto -I /usr/include $(find proto -name '*.proto') \
+        >"$DATA/moment.pb" <<'TXT'
+request_id: "bench"
+brand_id: "crumbco"
+now { seconds: 1773172920 }
+event {
+  id: "ev-bench"
+  kind: EVENT_KIND_TRENDING_TOPIC
+  text: "The lights just went out at the stadium in the middle of the final and everyone is sitting in the dark waiting, somebody grab the milk and cookies while we wait for power to come back, this is the best ad break ever"
+  hashtags: "#DunkInTheDark"
+  hashtags: "#GameDay"
+  sample_posts: "you can still dunk in the dark, classic"
+  occurred_at { seconds: 1773172800 }
+  audience_time_zone: "America/New_York"
+  velocity { mentions_per_minute: 900 history_per_minute: 100 history_per_minute: 400 }
+}
+TXT
+    python3 -c 'import struct, sys
+b = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(b"\0" + struct.pack(">I", len(b)) + b)' "$DATA/moment.pb" "$DATA/moment.bin"
+    rps() {
+        h2load -c 1 -m 64 -t 1 -D 5 --warm-up-time 1 -H 'content-type: application/grpc' \
+            -H 'te: trailers' -d "$DATA/$2" "http://$ADDR/$1" 2>&1 \
+            | sed -n 's/.*finished in [0-9.]*s, \([0-9.]*\) req\/s.*/\1/p'
+    }
+    runs=()
+    for _ in 1 2 3; do
+        runs+=("$(rps grpc.health.v1.Health/Check health.bin)")
+        runs+=("$(rps kairos.v1.ScoringService/Score moment.bin)")
+    done
+    python3 -c 'import statistics, sys
+v = list(map(float, sys.argv[1:])); h = statistics.median(v[0::2]); s = statistics.median(v[1::2])
+print(f"health {h:.0f} req/s, Score {s:.0f} req/s, ratio {s / h:.2f} (runs: {v})")' "${runs[@]}"
     # What each call costs the server, read from its CPU time in /proc
     # (noise from other load shows up less here than in req/s).
     echo "-- server CPU per call, --event-cache-mb 0, 200,000 calls each"
-    for target in grpc.health.v1.Health/Check:health.bin kairos.v1.ScoringService/Score:score.bin; do
+    for target in grpc.health.v1.Health/Check:health.bin kairos.v1.ScoringService/Score:moment.bin; do
         path=${target%%:*}; body=${target##*:}
         before=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
         h2load -c 1 -m 64 -n 200000 -H 'content-type: application/grpc' -H 'te: trailers' \
