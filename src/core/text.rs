@@ -653,9 +653,14 @@ pub(crate) struct PhraseSet {
     /// lines of a profile that is rarely still in cache.
     words: Vec<(u64, u32, u32)>,
     text: String,
-    /// Patterns (ascending ids, with their ranges in `words`) by the hash
-    /// of their first token.
+    /// One-token patterns (ascending ids, with their ranges in `words`)
+    /// by the hash of their token.
     by_first: FirstIndex,
+    /// Longer patterns the same way, by their first two tokens
+    /// ([`pair_key`]): many patterns share a first word ("in memory of",
+    /// "in the wake of"), and trying each at every "in" was most of a
+    /// lexicon scan.
+    by_pair: FirstIndex,
     /// A 1024-bit filter of first-token hashes: most event tokens start
     /// no pattern, and the filter (two cache lines) says so without a probe
     /// into the index.
@@ -663,6 +668,14 @@ pub(crate) struct PhraseSet {
 }
 
 const BLOOM_WORDS: usize = 16;
+
+/// The index key of a pattern's first two tokens, from their hashes.
+#[inline]
+fn pair_key(first: u64, second: u64) -> u64 {
+    // Asymmetric, so "a b" and "b a" differ; a collision only costs the
+    // comparison that follows every probe.
+    (first.rotate_left(29) ^ second).wrapping_mul(K)
+}
 
 /// Word and bit of `h` in a [`PhraseSet`] filter, from the hash's top
 /// bits (the index uses the low ones).
@@ -750,6 +763,7 @@ impl PhraseSet {
     pub fn new<T: AsRef<str>>(patterns: &[Vec<T>]) -> Self {
         let mut set = Self::default();
         let mut firsts = Vec::with_capacity(patterns.len());
+        let mut pairs = Vec::new();
         for (id, toks) in patterns.iter().enumerate() {
             let a = set.words.len() as u32;
             for t in toks {
@@ -764,7 +778,10 @@ impl PhraseSet {
                     start: a,
                     end: set.words.len() as u32,
                 };
-                firsts.push((h, entry));
+                match set.words.get(a as usize + 1) {
+                    Some(&(second, _, _)) => pairs.push((pair_key(h, second), entry)),
+                    None => firsts.push((h, entry)),
+                }
                 let (w, bit) = bloom_bit(h);
                 if let Some(x) = set.bloom.get_mut(w) {
                     *x |= bit;
@@ -772,7 +789,23 @@ impl PhraseSet {
             }
         }
         set.by_first = FirstIndex::build(firsts);
+        set.by_pair = FirstIndex::build(pairs);
         set
+    }
+
+    /// The patterns that may occur at token `k` of `s`: the one-token
+    /// patterns of its hash, then the longer ones of its first two tokens.
+    #[inline]
+    fn candidates(&self, s: &Stream, k: usize, h: u64) -> (&[Entry], &[Entry]) {
+        let pairs = match s.toks.get(k + 1) {
+            Some(next) if !self.by_pair.is_empty() => self.by_pair.get(pair_key(h, next.hash)),
+            _ => &[],
+        };
+        (self.by_first.get(h), pairs)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_first.is_empty() && self.by_pair.is_empty()
     }
 
     /// Whether some pattern may start with a token of hash `h` (never a
@@ -811,7 +844,7 @@ impl PhraseSet {
     /// Calls `f(pattern_index, token_index)` for each match chosen
     /// leftmost-longest (the lowest id among equal patterns), in order.
     pub fn for_each(&self, s: &Stream, mut f: impl FnMut(usize, usize)) {
-        if self.by_first.is_empty() {
+        if self.is_empty() {
             return;
         }
         let mut k = 0;
@@ -821,7 +854,10 @@ impl PhraseSet {
                 continue;
             }
             let mut best: Option<(usize, u32)> = None;
-            for &e in self.by_first.get(t.hash) {
+            // One-token patterns first, then the longer ones, each in
+            // ascending ids: the lowest id wins among the longest.
+            let (singles, longer) = self.candidates(s, k, t.hash);
+            for &e in singles.iter().chain(longer) {
                 if let Some(n) = self.matches_at(e, s, k)
                     && best.is_none_or(|(bn, _)| n > bn)
                 {
@@ -844,7 +880,7 @@ impl PhraseSet {
     /// to `work` one unit per token and one per pattern tried at it.
     pub fn overlapping(&self, s: &Stream, work: &mut u64) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
-        if self.by_first.is_empty() {
+        if self.is_empty() {
             return out;
         }
         let mut tried = s.toks.len() as u64;
@@ -852,9 +888,9 @@ impl PhraseSet {
             if !self.may_start(t.hash) {
                 continue;
             }
-            let candidates = self.by_first.get(t.hash);
-            tried += candidates.len() as u64;
-            for &e in candidates {
+            let (singles, longer) = self.candidates(s, k, t.hash);
+            tried += (singles.len() + longer.len()) as u64;
+            for &e in singles.iter().chain(longer) {
                 if let Some(n) = self.matches_at(e, s, k) {
                     out.push((e.id as usize, k, n));
                 }
