@@ -628,6 +628,10 @@ fn author_stream(
     algorithm: rust_stemmers::Algorithm,
     meter: &mut Meter,
 ) -> Stream {
+    // No author, no stream: an empty one reads as a built empty one.
+    if event.author.is_none() {
+        return Stream::default();
+    }
     let mut author = StreamBuilder::new(form, algorithm);
     if let Some(a) = &event.author {
         author.push_segment(&meter.split(&a.id).words);
@@ -705,6 +709,9 @@ fn topic_stream(
     algorithm: rust_stemmers::Algorithm,
     meter: &mut Meter,
 ) -> Stream {
+    if event.topics.is_empty() {
+        return Stream::default();
+    }
     let mut topics = StreamBuilder::new(form, algorithm);
     for t in event.topics.iter().take(200) {
         meter.read(&t.label);
