@@ -335,23 +335,9 @@ fn tokens<'a>(text: &'a str, neutral: &dyn Fn(&str) -> bool) -> Vec<Tok<'a>> {
 /// Unicode-aware whitespace and punctuation tests reduce to byte tests,
 /// which is most of the cost of scoring a post.
 fn ascii_tokens<'a>(text: &str, lowered: &'a str, neutral: &dyn Fn(&str) -> bool) -> Vec<Tok<'a>> {
-    // char::is_whitespace over ASCII: \t \n \x0b \x0c \r and space.
-    let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
-    let bytes = text.as_bytes();
-    let mut toks = Vec::with_capacity(bytes.len() / 5 + 1);
-    let mut i = 0;
-    while i < bytes.len() && toks.len() < MAX_TOKENS {
-        while i < bytes.len() && space(bytes[i]) {
-            i += 1;
-        }
-        let start = i;
-        while i < bytes.len() && !space(bytes[i]) {
-            i += 1;
-        }
-        if start == i {
-            break;
-        }
-        let (a, b) = token_span(&bytes[start..i]);
+    let mut toks = Vec::with_capacity(text.len() / 5 + 1);
+    for (start, end) in super::text::ascii_chunk_spans(text).take(MAX_TOKENS) {
+        let (a, b) = token_span(text.as_bytes().get(start..end).unwrap_or(&[]));
         let (a, b) = (start + a, start + b);
         let (Some(t), Some(lower)) = (text.get(a..b), lowered.get(a..b)) else {
             continue;
