@@ -1480,6 +1480,7 @@ fn find_anniversary(a: &mut AnalysedEvent, anniversary_terms: &[(usize, Found)])
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::text::xorshift;
     use jiff::Timestamp;
 
     pub(crate) fn event(text: &str) -> Event {
@@ -1610,9 +1611,7 @@ mod tests {
         values.extend([f64::NAN, f64::INFINITY, 0.1 + 0.2, 1.0 / 3.0]);
         let mut r = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..20_000 {
-            r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
+            xorshift(&mut r);
             x += (r % 1000) as f64 / 997.0;
             values.push(x);
             values.push((r % 100_000) as f64 / 1000.0);

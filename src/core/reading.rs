@@ -165,7 +165,7 @@ impl Seen {
 mod tests {
     use super::{Vader, push_and_score};
     use crate::core::sentiment::compound;
-    use crate::core::text::{Form, StreamBuilder, for_each_word};
+    use crate::core::text::{Form, StreamBuilder, for_each_word, xorshift};
     use rust_stemmers::Algorithm;
 
     const PIECES: &[&str] = &[
@@ -234,17 +234,13 @@ mod tests {
         for _ in 0..3_000 {
             let mut t = String::new();
             for _ in 0..(r % 40) {
-                r ^= r << 13;
-                r ^= r >> 7;
-                r ^= r << 17;
+                xorshift(&mut r);
                 t.push_str(PIECES[(r % PIECES.len() as u64) as usize]);
                 if r.is_multiple_of(3) {
                     t.push(' ');
                 }
             }
-            r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
+            xorshift(&mut r);
             out.push(t);
         }
         out

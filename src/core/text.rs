@@ -1335,6 +1335,16 @@ pub(crate) fn split_hashtag_within(tag: &str, budget: &mut u64) -> TagSplit {
     }
 }
 
+/// The next value of a xorshift64 generator: the tests' deterministic
+/// noise.
+#[cfg(test)]
+pub(crate) fn xorshift(r: &mut u64) -> u64 {
+    *r ^= *r << 13;
+    *r ^= *r >> 7;
+    *r ^= *r << 17;
+    *r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1407,14 +1417,10 @@ mod tests {
             for _ in 0..20_000 {
                 let mut t = String::new();
                 for _ in 0..(r % 12) {
-                    r ^= r << 13;
-                    r ^= r >> 7;
-                    r ^= r << 17;
+                    xorshift(&mut r);
                     t.push_str(pieces[(r % pieces.len() as u64) as usize]);
                 }
-                r ^= r << 13;
-                r ^= r >> 7;
-                r ^= r << 17;
+                xorshift(&mut r);
                 assert_eq!(words(&t), words_reference(&t), "{t:?}");
             }
         }
@@ -1440,9 +1446,7 @@ mod tests {
         let all: Vec<char> = scripts.iter().flat_map(|s| s.chars()).collect();
         let mut r = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..20_000 {
-            r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
+            xorshift(&mut r);
             let len = 1 + (r % 12) as usize;
             let t: String = (0..len)
                 .map(|k| all[((r >> (k * 5)) as usize + k * 7) % all.len()])
@@ -1481,14 +1485,10 @@ mod tests {
         for _ in 0..20_000 {
             let mut t = String::new();
             for _ in 0..(r % 9) {
-                r ^= r << 13;
-                r ^= r >> 7;
-                r ^= r << 17;
+                xorshift(&mut r);
                 t.push_str(PIECES[(r % PIECES.len() as u64) as usize]);
             }
-            r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
+            xorshift(&mut r);
             match split_ascii_camel_case(&t) {
                 Some(w) => {
                     fast += 1;
@@ -1592,9 +1592,7 @@ mod tests {
         ];
         let mut r = 0x2545_f491_4f6c_dd1du64;
         let mut next = |n: usize| {
-            r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
+            xorshift(&mut r);
             (r % n as u64) as usize
         };
         for round in 0..3_000 {
@@ -1689,9 +1687,7 @@ mod tests {
         const VOCAB: [&str; 8] = ["a", "b", "ab", "ba", "c", "run", "running", "aa"];
         let mut r = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = |n: usize| {
-            r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
+            xorshift(&mut r);
             (r % n as u64) as usize
         };
         for _ in 0..400 {
