@@ -762,24 +762,13 @@ fn sentiments(
 }
 
 /// A post without its hashtags and handles: the tag's own words ("#Qantas
-/// Luxury") say nothing about how people feel under it.
-///
-/// An ASCII post with neither is scored as it is: VADER cuts it at the
-/// same ASCII spaces the joined copy would have, so only the copy is saved.
-fn without_tags(post: &str) -> std::borrow::Cow<'_, str> {
-    let tagged = |w: &str| w.starts_with(['#', '@']);
-    if post.is_ascii()
-        && post.len() <= sentiment::MAX_TEXT_BYTES
-        && !post.split_whitespace().any(tagged)
-    {
-        return std::borrow::Cow::Borrowed(post);
-    }
-    std::borrow::Cow::Owned(
-        post.split_whitespace()
-            .filter(|w| !tagged(w))
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
+/// Luxury") say nothing about how people feel under it. (An ASCII post is
+/// read that way in `reading`, without this copy.)
+fn without_tags(post: &str) -> String {
+    post.split_whitespace()
+        .filter(|w| !w.starts_with(['#', '@']))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Whether a word is profanity with letters starred out ("f***ing",
