@@ -16,7 +16,7 @@ const N_SCALAR: f64 = -0.74;
 /// saturates long before this.
 pub(crate) const MAX_TOKENS: usize = 2_000;
 /// Longest text scored, in bytes.
-pub(crate) const MAX_TEXT_BYTES: usize = 64 * 1024;
+const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 /// Everything VADER asks of a lower-cased word, from one lookup: its
 /// valence, its booster value and whether it negates.
