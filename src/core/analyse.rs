@@ -3,6 +3,7 @@
 
 use jiff::tz::TimeZone;
 
+use super::deadpan;
 use super::lexicon::{
     CodePart, Cue, FIGURATIVE_STEMS, LEXICON, Level, category_index, figurative_prone,
 };
@@ -1165,6 +1166,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
     let mut found = Findings::default();
     screen_main(a, &mut found, meter);
     screen_author_and_posts(a, &mut found, meter);
+    read_deadpan_verdicts(a, meter);
     screen_starred_out_profanity(a, &mut found, meter);
     judge_sample_posts(a, &mut found);
     apply_labels(a, &mut found, meter);
@@ -1281,6 +1283,32 @@ fn screen_author_and_posts(a: &mut AnalysedEvent, found: &mut Findings, meter: &
         );
     }
     a.samples = samples;
+}
+
+/// Work charged for reading the close of one post.
+const DEADPAN_READ_UNITS: u64 = 64;
+
+/// Sample posts that close on a deadpan verdict of praise
+/// ([`deadpan`]), recorded with the sarcasm cues: like them, they count
+/// only in the brand's own moment.
+fn read_deadpan_verdicts(a: &mut AnalysedEvent, meter: &mut Meter) {
+    if a.form != Form::English {
+        return;
+    }
+    for (i, post) in a.event.sample_posts.iter().take(200).enumerate() {
+        let source = Source::Sample(i);
+        if a.sarcasm.iter().any(|f| f.source == source) {
+            continue;
+        }
+        // Only the post's last few words are read.
+        meter.add(DEADPAN_READ_UNITS);
+        if deadpan::closes_on_deadpan_praise(post) {
+            a.sarcasm.push(Found {
+                term: "a deadpan verdict of praise closing the post",
+                source,
+            });
+        }
+    }
 }
 
 /// Profanity with letters starred out, in the text and the posts.

@@ -11,6 +11,7 @@ pub mod analyse;
 pub mod assess;
 pub mod candidates;
 pub mod compiled;
+pub(crate) mod deadpan;
 pub mod lexicon;
 pub mod model;
 pub(crate) mod reading;

@@ -134,31 +134,32 @@ fn blind4_corpus_meets_the_bar() {
 
 /// The fifth batch: written blind, measured once (first try -0.133 with 10
 /// harmful answers), then used to generalise the rules, so no longer blind.
-/// It does not meet the bar yet; this ratchet keeps what was gained (0.700,
-/// one harmful answer: irony in one-word praise, "Empowering.").
+/// This ratchet keeps what was gained (0.800, no harmful answer since
+/// deadpan verdicts count as mockery in the brand's own moment).
 #[test]
 fn blind5_development_corpus_does_not_regress() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind5.yaml");
-    check_path(&path, "blind5.yaml", 30, 0.70, 1);
+    check_path(&path, "blind5.yaml", 30, 0.80, 0);
 }
 
 /// The sixth batch: written blind as the final measure of the rules before
 /// echo requests were recognised by their shape (first try 0.533 with 3
 /// harmful answers), then used to develop that rule. This ratchet keeps
-/// what was gained (0.767, one harmful answer: Protein World's tagged
-/// campaign mocked in plain irony).
+/// what was gained (0.867, no harmful answer since deadpan verdicts count
+/// as mockery in the brand's own moment).
 #[test]
 fn blind6_development_corpus_does_not_regress() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind6.yaml");
-    check_path(&path, "blind6.yaml", 30, 0.76, 1);
+    check_path(&path, "blind6.yaml", 30, 0.86, 0);
 }
 
 /// The seventh batch: written blind as the final measure of the rules of
 /// commit 7f560c4 (first try 0.646 with 2 harmful answers), then used to
-/// develop them. This ratchet keeps what was gained (0.771, one harmful
-/// answer: Jaguar's rebrand mocked in plain irony under its own tag).
+/// develop them. This ratchet keeps what was gained (0.896, no harmful
+/// answer since deadpan verdicts count as mockery in the brand's own
+/// moment).
 #[test]
 fn blind7_development_corpus_does_not_regress() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind7.yaml");
-    check_path(&path, "blind7.yaml", 24, 0.77, 1);
+    check_path(&path, "blind7.yaml", 24, 0.89, 0);
 }

@@ -4,6 +4,7 @@
 //! the contract, and properties over generated events.
 
 mod corpus;
+mod deadpan;
 mod golden;
 mod props;
 mod scenarios;
