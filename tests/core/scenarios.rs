@@ -582,3 +582,24 @@ fn analysed_events_and_profiles_are_shareable_across_threads() {
     send_sync::<kairos::core::AnalysedEvent>();
     send_sync::<CompiledProfile>();
 }
+
+/// A death word next to a thing in a person's own message is a machine
+/// failing ("the update killed my laptop"), unless the message also
+/// reports violence: then the thing is no excuse (found by
+/// `props::a_corroborated_massacre_always_declines`).
+#[test]
+fn machines_die_in_idiom_but_not_beside_a_death_toll() {
+    let brand = compile(profile("brand", "Brand", &[]));
+    let now = "2024-05-01T12:30:00Z";
+    let at = "2024-05-01T12:00:00Z";
+    let idiom = event(EventKind::DirectMessage, "the update killed my laptop", at);
+    let a = score(&idiom, &brand, EngagementCounts::default(), now);
+    assert_ne!(a.decision, Decision::Decline, "{a:?}");
+    let report = event(
+        EventKind::DirectMessage,
+        "PC massacre, the death toll rises",
+        at,
+    );
+    let a = score(&report, &brand, EngagementCounts::default(), now);
+    assert_eq!(a.decision, Decision::Decline, "{a:?}");
+}
