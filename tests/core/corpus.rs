@@ -163,3 +163,11 @@ fn blind7_development_corpus_does_not_regress() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind7.yaml");
     check_path(&path, "blind7.yaml", 24, 0.89, 0);
 }
+
+/// The eighth batch: 46 cases written blind as a fresh measure of the
+/// rules of commit 7e4256b.
+#[test]
+fn blind8_corpus_does_not_regress() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind8.yaml");
+    check_path(&path, "blind8.yaml", 46, -2.0, 46);
+}

@@ -603,3 +603,28 @@ fn machines_die_in_idiom_but_not_beside_a_death_toll() {
     let a = score(&report, &brand, EngagementCounts::default(), now);
     assert_eq!(a.decision, Decision::Decline, "{a:?}");
 }
+
+/// A theme that is the story's entity is a namesake unless the moment is
+/// the brand's own platform: a tailor's "waistcoat" tag beside its
+/// sponsored manager is no coincidence of names.
+#[test]
+fn a_sponsored_star_under_the_brands_own_tag_is_no_namesake() {
+    let brand = compile(profile(
+        "tailor",
+        "Tailor & Co",
+        &[("waistcoat", 0.9), ("gareth southgate", 0.8)],
+    ));
+    let now = "2018-07-07T18:30:00Z";
+    let mut e = event(
+        EventKind::TrendingTopic,
+        "Gareth Southgate's England reach the World Cup semi-final",
+        "2018-07-07T17:00:00Z",
+    );
+    e.entities = vec!["Gareth Southgate".into(), "England".into()];
+    let collides = |a: &Assessment| has(a, ReasonCode::EntityCollision);
+    let a = score(&e, &brand, EngagementCounts::default(), now);
+    assert!(collides(&a), "{a:?}");
+    e.hashtags = vec!["#WaistcoatWednesday".into()];
+    let a = score(&e, &brand, EngagementCounts::default(), now);
+    assert!(!collides(&a), "{a:?}");
+}

@@ -59,6 +59,7 @@ pub(super) fn assess(moment: &Moment<'_>, ledger: &mut Ledger) -> Relevance {
                 .is_some_and(|t| !names_an_entity(moment, &t.term))
     });
     let entity_collision = match theme_collision {
+        Some(_) if own_platform(moment) => name_collision.filter(|_| !corroborated),
         None if !corroborated => name_collision,
         collision => collision,
     };
@@ -219,6 +220,47 @@ fn names_an_entity(moment: &Moment<'_>, term: &str) -> bool {
         .entities
         .iter()
         .any(|entity| names_same(entity, term))
+}
+
+/// A theme that is also the story's entity (the sponsored star, the
+/// brand's own mascot or product) is the brand's own platform, not a
+/// namesake, when the brand is named in the event by a name that is no
+/// entity's, or when the moment's hashtag, the thing the crowd gathers
+/// under, carries another theme that is no part of an entity.
+fn own_platform(moment: &Moment<'_>) -> bool {
+    let hits = &moment.hits;
+    let named = hits.names.iter().any(|(term, source)| {
+        matches!(source, Source::Text | Source::Hashtag)
+            && !part_of_an_entity(moment, moment.compiled.term_text(*term))
+    });
+    named
+        || hits.themes.iter().any(|(i, source)| {
+            *source == Source::Hashtag
+                && moment
+                    .profile
+                    .themes
+                    .get(*i)
+                    .is_some_and(|t| !part_of_an_entity(moment, &t.term))
+        })
+}
+
+/// Whether `term` is one of the story's entities or a word of one
+/// ("battlefront" in "Star Wars Battlefront II"): no independent evidence.
+fn part_of_an_entity(moment: &Moment<'_>, term: &str) -> bool {
+    let term = term.trim().trim_start_matches(['@', '#']);
+    moment.event.entities.iter().any(|entity| {
+        names_same(entity, term) || contains_words(&entity.to_lowercase(), &term.to_lowercase())
+    })
+}
+
+/// Whether `words` occurs in `text` on word boundaries.
+fn contains_words(text: &str, words: &str) -> bool {
+    !words.is_empty()
+        && text.match_indices(words).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + words.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
 }
 
 /// Whether an entity and a brand term name the same thing: equal, or the
