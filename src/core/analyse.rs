@@ -1188,11 +1188,10 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
 /// own post read as a machine failing.
 fn screen_main(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) {
     let lex = &*LEXICON;
-    let matcher = lex.matcher(a.form);
     let main = std::mem::take(&mut a.main);
     let (t0, t1) = a.hashtag_segments;
     let t0 = t0 as u32;
-    let hits = matcher.overlapping(&main, &mut meter.work);
+    let hits = lex.overlapping(a.form, &main, &mut meter.work);
     meter.add(hits.len() as u64);
     let spans = benign_spans(&hits);
     // In a person's own post a death word next to a thing ("the update
@@ -1268,15 +1267,15 @@ fn screen_main(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) {
 
 /// The author's name and handle, then the sample posts.
 fn screen_author_and_posts(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) {
-    let matcher = LEXICON.matcher(a.form);
-    let hits = matcher.overlapping(&a.author, &mut meter.work);
+    let lex = &*LEXICON;
+    let hits = lex.overlapping(a.form, &a.author, &mut meter.work);
     meter.add(hits.len() as u64);
     let spans = benign_spans(&hits);
     for &(idx, k, n) in &hits {
         found.record(a, idx, Source::Author, masked(&spans, idx, k, n), false);
     }
     let samples = std::mem::take(&mut a.samples);
-    let hits = matcher.overlapping(&samples, &mut meter.work);
+    let hits = lex.overlapping(a.form, &samples, &mut meter.work);
     meter.add(hits.len() as u64);
     let spans = benign_spans(&hits);
     for &(idx, k, n) in &hits {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::model::SensitiveCategory;
-use super::text::{Form, PhraseSet, pattern, pattern_tokens, words};
+use super::text::{ENGLISH_WORDS, Form, PhraseSet, Stream, pattern, pattern_tokens, words};
 
 /// GARM risk level of a term; `Floor` is never acceptable to any brand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -195,15 +195,35 @@ pub struct Lexicon {
     /// Term as written, and every cue it carries.
     pub entries: Vec<(&'static str, Vec<Cue>)>,
     pub(crate) english: PhraseSet,
+    /// Raw forms: one pattern per distinct spelling, so that spellings
+    /// sharing an English stem ("boicot", "boicote") all match in other
+    /// languages; `raw_entry` maps each to its entry.
     pub(crate) raw: PhraseSet,
+    raw_entry: Vec<usize>,
     pub anniversaries: Vec<Anniversary>,
 }
 
 impl Lexicon {
-    pub(crate) fn matcher(&self, form: Form) -> &PhraseSet {
+    /// Every match in `s` as `(entry, first token, tokens)`.
+    pub(crate) fn overlapping(
+        &self,
+        form: Form,
+        s: &Stream,
+        work: &mut u64,
+    ) -> Vec<(usize, usize, usize)> {
         match form {
-            Form::English => &self.english,
-            Form::Raw => &self.raw,
+            Form::English => self.english.overlapping(s, work),
+            Form::Raw => {
+                let mut hits = self.raw.overlapping(s, work);
+                hits.retain_mut(|hit| match self.raw_entry.get(hit.0) {
+                    Some(&entry) => {
+                        hit.0 = entry;
+                        true
+                    }
+                    None => false,
+                });
+                hits
+            }
         }
     }
 }
@@ -365,6 +385,10 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
     let mut entries: Vec<(&'static str, Vec<Cue>)> = Vec::new();
     let mut english = Vec::new();
     let mut raw = Vec::new();
+    let mut raw_entry = Vec::new();
+    let mut raw_seen: HashMap<Vec<String>, usize> = HashMap::new();
+    let english_words: std::collections::HashSet<&str> =
+        ENGLISH_WORDS.lines().map(str::trim).collect();
     for (term, cue) in cues {
         let p = pattern(term, Form::English);
         if p.is_empty() {
@@ -374,26 +398,39 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
                 problem: "term has no words",
             });
         }
-        match by_pattern.get(&p) {
+        let (entry, first) = match by_pattern.get(&p) {
             Some(&i) => {
                 if let Some(e) = entries.get_mut(i)
                     && !e.1.contains(&cue)
                 {
                     e.1.push(cue);
                 }
+                (i, false)
             }
             None => {
                 by_pattern.insert(p, entries.len());
                 entries.push((term, vec![cue]));
                 english.push(pattern_tokens(term, Form::English));
-                raw.push(pattern_tokens(term, Form::Raw));
+                (entries.len() - 1, true)
             }
+        };
+        let spelling = pattern_tokens(term, Form::Raw);
+        // English words keep one raw spelling per stem, as they always
+        // had: a second ("die" beside "died") would find articles and
+        // verbs of other languages. Words of other languages ("boicote"
+        // beside "boicot") are matched in every spelling listed.
+        let foreign = spelling.iter().any(|t| !english_words.contains(t.as_str()));
+        if (first || foreign) && !raw_seen.contains_key(&spelling) {
+            raw_seen.insert(spelling.clone(), entry);
+            raw.push(spelling);
+            raw_entry.push(entry);
         }
     }
     Ok(Lexicon {
         entries,
         english: PhraseSet::new(&english),
         raw: PhraseSet::new(&raw),
+        raw_entry,
         anniversaries,
     })
 }
@@ -437,6 +474,7 @@ pub static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
         entries: Vec::new(),
         english: PhraseSet::default(),
         raw: PhraseSet::default(),
+        raw_entry: Vec::new(),
         anniversaries: Vec::new(),
     })
 });

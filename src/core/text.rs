@@ -420,9 +420,12 @@ impl Trie {
     }
 }
 
+/// The English word list, one word per line.
+pub(crate) const ENGLISH_WORDS: &str = include_str!("../../data/lexicons/words_en.txt");
+
 static WORDS: LazyLock<Dictionary> = LazyLock::new(|| {
     let stemmer = Stemmer::create(Algorithm::English);
-    let list = include_str!("../../data/lexicons/words_en.txt")
+    let list = ENGLISH_WORDS
         .lines()
         .map(str::trim)
         .filter(|w| !w.is_empty())

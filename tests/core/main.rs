@@ -6,5 +6,6 @@
 mod corpus;
 mod deadpan;
 mod golden;
+mod languages;
 mod props;
 mod scenarios;

@@ -1,0 +1,65 @@
+//! Cues written in other languages: every listed spelling of a foreign
+//! word is matched (English words keep one raw spelling per stem; the
+//! golden file pins that nothing else moved).
+
+use kairos::core::analyse;
+use kairos::core::model::*;
+
+use super::scenarios::{compile, event, profile, score};
+
+fn in_language(kind: EventKind, language: &str, text: &str) -> Event {
+    let mut e = event(kind, text, "2026-03-02T12:00:00Z");
+    language.clone_into(&mut e.language);
+    e
+}
+
+#[test]
+fn each_spelling_of_a_foreign_boycott_is_found() {
+    for (language, text) in [
+        ("pt", "pedidos de boicote contra a marca"),
+        ("es", "piden un boicot a la marca"),
+        ("de", "Aufruf zum Boykott der Marke"),
+        ("it", "parte il boicottaggio del marchio"),
+    ] {
+        let a = analyse(&in_language(EventKind::TrendingTopic, language, text));
+        assert!(!a.incident.is_empty(), "{language}: {text}");
+    }
+}
+
+fn print_request(language: &str, text: &str) -> Assessment {
+    let brand = compile(profile("shop", "Shop", &[("shirt", 0.9)]));
+    let mut e = in_language(EventKind::Question, language, text);
+    e.addressed_to_brand = true;
+    score(
+        &e,
+        &brand,
+        EngagementCounts::default(),
+        "2026-03-02T12:20:00Z",
+    )
+}
+
+#[test]
+fn personalisation_requests_in_other_languages_go_to_people() {
+    for (language, text) in [
+        ("pt", "dá pra personalizar a shirt com o meu nome e o número 10?"),
+        ("es", "¿puedo personalizar la shirt con mi nombre?"),
+        ("fr", "je voudrais personnaliser le shirt avec mon prénom"),
+        ("it", "posso personalizzare la shirt con il mio nome?"),
+    ] {
+        let a = print_request(language, text);
+        assert!(
+            a.reasons.iter().any(|r| r.code == ReasonCode::EchoTrap),
+            "{language}: {a:?}"
+        );
+        assert_eq!(a.decision, Decision::Review, "{language}: {a:?}");
+    }
+}
+
+#[test]
+fn a_banned_slogan_in_a_print_request_declines() {
+    let a = print_request(
+        "de",
+        "Könnt ihr mir „Alles für Deutschland“ auf ein shirt drucken?",
+    );
+    assert_eq!(a.decision, Decision::Decline, "{a:?}");
+}
