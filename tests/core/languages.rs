@@ -63,3 +63,40 @@ fn a_banned_slogan_in_a_print_request_declines() {
     );
     assert_eq!(a.decision, Decision::Decline, "{a:?}");
 }
+
+fn beer() -> kairos::core::CompiledProfile {
+    compile(profile(
+        "cerveza",
+        "Cerveza Sol",
+        &[("fútbol", 0.8), ("méxico", 0.6), ("afición", 0.6)],
+    ))
+}
+
+#[test]
+fn a_disaster_reported_in_spanish_declines_but_its_words_as_idiom_do_not() {
+    let now = "2026-03-02T13:00:00Z";
+    let news = in_language(
+        EventKind::News,
+        "es",
+        "Sismo sacude México: edificios derrumbados y decenas de muertos; suspenden el fútbol",
+    );
+    let a = score(&news, &beer(), EngagementCounts::default(), now);
+    assert_eq!(a.decision, Decision::Decline, "{a:?}");
+    let idiom = in_language(
+        EventKind::TrendingTopic,
+        "es",
+        "México gana y la afición del fútbol provoca un sismo artificial en la capital",
+    );
+    let a = score(&idiom, &beer(), EngagementCounts::default(), now);
+    assert_ne!(a.decision, Decision::Decline, "{a:?}");
+}
+
+#[test]
+fn the_day_of_the_dead_is_a_festival() {
+    let a = analyse(&in_language(
+        EventKind::CulturalMoment,
+        "es",
+        "altares y pan para el Día de Muertos en todo México",
+    ));
+    assert!(a.sensitive.is_empty(), "{:?}", a.sensitive);
+}
