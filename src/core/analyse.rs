@@ -5,11 +5,13 @@ use jiff::tz::TimeZone;
 
 use super::deadpan;
 use super::lexicon::{
-    CodePart, Cue, FIGURATIVE_STEMS, LEXICON, Level, category_index, figurative_prone,
+    CodePart, Cue, FIGURATIVE_STEMS, LEXICON, Level, SPELLABLE_CODES, category_index,
+    figurative_prone,
 };
 use super::model::{Event, EventKind, SensitiveCategory};
 use super::reading::{self, Vader};
 use super::sentiment;
+use super::spelled;
 use super::text::{
     FastMap, Form, Glued, MAX_FIELD_BYTES, Stream, StreamBuilder, TagSplit, algorithm_for, compact,
     for_each_word, pattern, split_hashtag_within,
@@ -1180,6 +1182,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
         found.mourning || !found.anniversary_terms.is_empty(),
         meter,
     );
+    read_spelled_codes(a, meter);
     join_code_halves(a, &found);
     find_anniversary(a, &found.anniversary_terms);
 }
@@ -1448,6 +1451,28 @@ fn apply_labels(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) 
 }
 
 /// The two halves of 14/88 found apart make one code.
+/// Codes spelled out a character at a time in the text or the author's
+/// name ("one letter per candy: R, A, H, O, W, A").
+fn read_spelled_codes(a: &mut AnalysedEvent, meter: &mut Meter) {
+    let event = &a.event;
+    let author = event.author.as_ref();
+    let fields = [
+        (Some(event.text.as_str()), Source::Text),
+        (author.map(|au| au.display_name.as_str()), Source::Author),
+    ];
+    for (text, source) in fields {
+        let Some(text) = text else { continue };
+        meter.read(text);
+        spelled::for_each_spelled_word(text, |word| {
+            if let Some((_, term)) = SPELLABLE_CODES.iter().find(|(code, _)| code == word)
+                && !a.codes.iter().any(|f| f.term == *term)
+            {
+                a.codes.push(Found { term, source });
+            }
+        });
+    }
+}
+
 fn join_code_halves(a: &mut AnalysedEvent, found: &Findings) {
     let half = |part: CodePart| found.code_halves.iter().find(|(p, _)| *p == part);
     if let (Some(_), Some((_, eighty_eight))) =

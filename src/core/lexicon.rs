@@ -466,6 +466,25 @@ pub(crate) static FIGURATIVE_STEMS: LazyLock<std::collections::HashSet<String>> 
             .collect()
     });
 
+/// The codes of `cues/codes.txt` written as one word (letters and digits
+/// only, lower-cased: "wpww", "rahowa", "1488"), for words spelled out a
+/// character at a time.
+pub(crate) static SPELLABLE_CODES: LazyLock<Vec<(String, &'static str)>> = LazyLock::new(|| {
+    LEXICON
+        .entries
+        .iter()
+        .filter(|(_, cues)| cues.contains(&Cue::Code(CodePart::Whole)))
+        .map(|(term, _)| {
+            let joined: String = term
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect();
+            (joined, *term)
+        })
+        .collect()
+});
+
 pub static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     // The files are compiled in and a unit test parses them, so a failure
     // here cannot reach production; still, degrade to an empty lexicon

@@ -16,6 +16,7 @@ pub mod lexicon;
 pub mod model;
 pub(crate) mod reading;
 pub mod sentiment;
+pub(crate) mod spelled;
 pub(crate) mod text;
 pub mod validate;
 

@@ -41,7 +41,10 @@ fn print_request(language: &str, text: &str) -> Assessment {
 #[test]
 fn personalisation_requests_in_other_languages_go_to_people() {
     for (language, text) in [
-        ("pt", "dá pra personalizar a shirt com o meu nome e o número 10?"),
+        (
+            "pt",
+            "dá pra personalizar a shirt com o meu nome e o número 10?",
+        ),
         ("es", "¿puedo personalizar la shirt con mi nombre?"),
         ("fr", "je voudrais personnaliser le shirt avec mon prénom"),
         ("it", "posso personalizzare la shirt con il mio nome?"),

@@ -3,6 +3,7 @@
 //! golden file that pins every assessment byte for byte, the scenarios of
 //! the contract, and properties over generated events.
 
+mod codes;
 mod corpus;
 mod deadpan;
 mod golden;

@@ -1,0 +1,36 @@
+//! Coded hate spelled out a character at a time (`core::spelled`).
+
+use kairos::core::analyse;
+use kairos::core::model::*;
+
+use super::scenarios::event;
+
+fn codes(text: &str) -> Vec<&'static str> {
+    let e = event(EventKind::BrandMention, text, "2026-03-02T12:00:00Z");
+    analyse(&e).codes.iter().map(|f| f.term).collect()
+}
+
+#[test]
+fn a_code_spelled_a_character_at_a_time_is_found() {
+    for text in [
+        "one letter per candy: R, A, H, O, W, A, then repeat",
+        "engrave R-A-H-O-W-A on the lid",
+        "print r.a.h.o.w.a on the back",
+        "put 1 4 8 8 on the tag",
+        "initials W P W W please",
+    ] {
+        assert!(!codes(text).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn initials_and_lists_are_not_codes() {
+    for text in [
+        "print U S A on the sleeve",
+        "options a, b, c and d are sold out",
+        "my initials are J. R. R. T.",
+        "sizes S, M, L, XL",
+    ] {
+        assert!(codes(text).is_empty(), "{text}: {:?}", codes(text));
+    }
+}
