@@ -1194,7 +1194,8 @@ fn screen_main(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) {
     let main = std::mem::take(&mut a.main);
     let (t0, t1) = a.hashtag_segments;
     let t0 = t0 as u32;
-    let hits = lex.overlapping(a.form, &main, &mut meter.work);
+    let mut hits = lex.overlapping(a.form, &main, &mut meter.work);
+    drop_false_friends(a, &mut hits);
     meter.add(hits.len() as u64);
     let spans = benign_spans(&hits);
     // In a person's own post a death word next to a thing ("the update
@@ -1268,17 +1269,29 @@ fn screen_main(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) {
     a.main = main;
 }
 
+/// Matches of words that are ordinary words of the event's language
+/// (`cues/false_friends.tsv`: French "retard", a delay), in events not
+/// read as English.
+fn drop_false_friends(a: &AnalysedEvent, hits: &mut Vec<(usize, usize, usize)>) {
+    if a.form == Form::English || a.event.language.is_empty() {
+        return;
+    }
+    hits.retain(|&(entry, _, _)| !LEXICON.false_friend(&a.event.language, entry));
+}
+
 /// The author's name and handle, then the sample posts.
 fn screen_author_and_posts(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) {
     let lex = &*LEXICON;
-    let hits = lex.overlapping(a.form, &a.author, &mut meter.work);
+    let mut hits = lex.overlapping(a.form, &a.author, &mut meter.work);
+    drop_false_friends(a, &mut hits);
     meter.add(hits.len() as u64);
     let spans = benign_spans(&hits);
     for &(idx, k, n) in &hits {
         found.record(a, idx, Source::Author, masked(&spans, idx, k, n), false);
     }
     let samples = std::mem::take(&mut a.samples);
-    let hits = lex.overlapping(a.form, &samples, &mut meter.work);
+    let mut hits = lex.overlapping(a.form, &samples, &mut meter.work);
+    drop_false_friends(a, &mut hits);
     meter.add(hits.len() as u64);
     let spans = benign_spans(&hits);
     for &(idx, k, n) in &hits {

@@ -136,6 +136,7 @@ const SARCASM: &str = include_str!("../../data/lexicons/cues/sarcasm.txt");
 const PILE_ON: &str = include_str!("../../data/lexicons/cues/pileon.txt");
 const VIOLENCE: &str = include_str!("../../data/lexicons/cues/violence.txt");
 const WARNED: &str = include_str!("../../data/lexicons/cues/warned.txt");
+const FALSE_FRIENDS: &str = include_str!("../../data/lexicons/cues/false_friends.tsv");
 
 /// What a lexicon term signals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +201,8 @@ pub struct Lexicon {
     /// languages; `raw_entry` maps each to its entry.
     pub(crate) raw: PhraseSet,
     raw_entry: Vec<usize>,
+    /// Entries not read in events of a language: `(language, entry)`.
+    false_friends: Vec<(&'static str, usize)>,
     pub anniversaries: Vec<Anniversary>,
 }
 
@@ -225,6 +228,15 @@ impl Lexicon {
                 hits
             }
         }
+    }
+
+    /// Whether `entry` is an ordinary word of `language` (an ISO 639-1
+    /// code, or a tag that starts with one: "fr-CA").
+    pub(crate) fn false_friend(&self, language: &str, entry: usize) -> bool {
+        let primary = language.split(['-', '_']).next().unwrap_or_default();
+        self.false_friends
+            .iter()
+            .any(|(lang, e)| *e == entry && lang.eq_ignore_ascii_case(primary))
     }
 }
 
@@ -426,8 +438,25 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
             raw_entry.push(entry);
         }
     }
+    let mut false_friends = Vec::new();
+    for line in content_lines(FALSE_FRIENDS) {
+        let (language, word) = line.split_once('\t').ok_or_else(|| LexiconError {
+            file: "cues/false_friends.tsv".into(),
+            line: line.into(),
+            problem: "expected language<TAB>word",
+        })?;
+        let Some(&entry) = by_pattern.get(&pattern(word.trim(), Form::English)) else {
+            return Err(LexiconError {
+                file: "cues/false_friends.tsv".into(),
+                line: line.into(),
+                problem: "not a term of the lexicons",
+            });
+        };
+        false_friends.push((language.trim(), entry));
+    }
     Ok(Lexicon {
         entries,
+        false_friends,
         english: PhraseSet::new(&english),
         raw: PhraseSet::new(&raw),
         raw_entry,
@@ -494,6 +523,7 @@ pub static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
         english: PhraseSet::default(),
         raw: PhraseSet::default(),
         raw_entry: Vec::new(),
+        false_friends: Vec::new(),
         anniversaries: Vec::new(),
     })
 });

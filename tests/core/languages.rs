@@ -103,3 +103,36 @@ fn the_day_of_the_dead_is_a_festival() {
     ));
     assert!(a.sensitive.is_empty(), "{:?}", a.sensitive);
 }
+
+#[test]
+fn false_friends_are_read_in_their_own_language() {
+    // French "retard" is a delay, German "die" an article; in English
+    // they stay what the lexicons say.
+    for (language, text, clean) in [
+        ("fr", "encore 40 minutes de retard sur le TGV de 8h12", true),
+        (
+            "de",
+            "die neue Kampagne ist da und die Leute lieben sie",
+            true,
+        ),
+        ("en", "they all die in the end", false),
+    ] {
+        let a = analyse(&in_language(EventKind::Complaint, language, text));
+        assert_eq!(
+            a.sensitive.is_empty(),
+            clean,
+            "{language}: {:?}",
+            a.sensitive
+        );
+    }
+}
+
+#[test]
+fn a_shitstorm_at_the_brand_is_an_incident() {
+    let a = analyse(&in_language(
+        EventKind::TrendingTopic,
+        "de",
+        "Erst Stimmen löschen, dann Regeln ändern, dann über den Shitstorm wundern",
+    ));
+    assert!(!a.incident.is_empty());
+}
