@@ -257,10 +257,10 @@ fn s05_complaint_to_the_brand_gets_fast_care() {
     assert_eq!(a.decision, Decision::Engage, "{a:#?}");
     assert_eq!(a.recommended_mode, EngagementMode::CustomerCare);
     // An obligation: owed an answer over hours, not a newsjacking
-    // half-life (3 h: ENGAGE stays right for about four).
+    // half-life (6 h: ENGAGE stays right for about eight).
     let by = a.respond_by.expect("respond_by set");
-    assert!(by > ts(now) + jiff::SignedDuration::from_hours(3), "{by}");
-    assert!(by <= ts(now) + jiff::SignedDuration::from_hours(5), "{by}");
+    assert!(by > ts(now) + jiff::SignedDuration::from_hours(7), "{by}");
+    assert!(by <= ts(now) + jiff::SignedDuration::from_hours(9), "{by}");
     assert!(has(&a, ReasonCode::DirectMention));
 
     let capped = EngagementCounts {

@@ -23,10 +23,11 @@ use super::ledger::{Ledger, Weight, unit};
 pub(super) const RISING_HALF_LIFE: f64 = 1.5;
 /// The shortest half-life of an obligation: a question, complaint,
 /// suggestion or letter addressed to the brand is owed an answer over a
-/// customer-care horizon of hours, not a newsjacking half-life (3 hours:
-/// an hour-old question is still fresh, a morning's silence is not). A
-/// profile's own half-life for the kind wins.
-pub(super) const OBLIGATION_HALF_LIFE_SECS: f64 = 3.0 * 3_600.0;
+/// customer-care horizon of hours, not a newsjacking half-life (6 hours:
+/// a question left unanswered all morning is still owed its answer that
+/// afternoon, one from yesterday is stale). A profile's own half-life for
+/// the kind wins.
+pub(super) const OBLIGATION_HALF_LIFE_SECS: f64 = 6.0 * 3_600.0;
 /// The half-life of a fading trend, as a multiple of the kind's.
 pub(super) const FADING_HALF_LIFE: f64 = 0.5;
 /// Window factor inside one of the brand's active windows.
