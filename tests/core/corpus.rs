@@ -134,40 +134,34 @@ fn blind4_corpus_meets_the_bar() {
 
 /// The fifth batch: written blind, measured once (first try -0.133 with 10
 /// harmful answers), then used to generalise the rules, so no longer blind.
-/// This ratchet keeps what was gained (0.800, no harmful answer since
-/// deadpan verdicts count as mockery in the brand's own moment).
+/// Below the bar for a public example; this ratchet keeps what was gained
+/// (0.833, no harmful answer).
 #[test]
 fn blind5_development_corpus_does_not_regress() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind5.yaml");
-    check_path(&path, "blind5.yaml", 30, 0.80, 0);
+    check_path(&path, "blind5.yaml", 30, 0.83, 0);
 }
 
 /// The sixth batch: written blind as the final measure of the rules before
 /// echo requests were recognised by their shape (first try 0.533 with 3
-/// harmful answers), then used to develop that rule. This ratchet keeps
-/// what was gained (0.867, no harmful answer since deadpan verdicts count
-/// as mockery in the brand's own moment).
+/// harmful answers), then used to develop them (0.883).
 #[test]
-fn blind6_development_corpus_does_not_regress() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind6.yaml");
-    check_path(&path, "blind6.yaml", 30, 0.86, 0);
+fn blind6_corpus_meets_the_bar() {
+    check("blind6.yaml", 30, 0.85);
 }
 
 /// The seventh batch: written blind as the final measure of the rules of
 /// commit 7f560c4 (first try 0.646 with 2 harmful answers), then used to
-/// develop them. This ratchet keeps what was gained (0.896, no harmful
-/// answer since deadpan verdicts count as mockery in the brand's own
-/// moment).
+/// develop them (0.917).
 #[test]
-fn blind7_development_corpus_does_not_regress() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind7.yaml");
-    check_path(&path, "blind7.yaml", 24, 0.89, 0);
+fn blind7_corpus_meets_the_bar() {
+    check("blind7.yaml", 24, 0.85);
 }
 
-/// The eighth batch: 46 cases written blind as a fresh measure of the
-/// rules of commit 7e4256b.
+/// The eighth batch: 46 cases written blind as a fresh measure of the rules
+/// of commit 7e4256b (first try 0.424 with 5 harmful answers and 1 miss),
+/// then used to develop them (0.859, none harmful).
 #[test]
-fn blind8_corpus_does_not_regress() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind8.yaml");
-    check_path(&path, "blind8.yaml", 46, -2.0, 46);
+fn blind8_corpus_meets_the_bar() {
+    check("blind8.yaml", 46, 0.85);
 }
