@@ -1213,10 +1213,13 @@ fn screen_main(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) {
     let seg_of = |k: usize| main.toks.get(k).map_or(u32::MAX, |t| t.seg);
     // A report of violence in the text ("the death toll rises") is no
     // machine failing, whatever thing stands next to the death word.
+    // Only a report that is itself a word of harm counts ("death toll",
+    // "gunman"), not concern for people ("stranded", "power outage"):
+    // "the outage killed my router and I'm stranded" is still a machine.
     let reports_violence = hits.iter().any(|&(idx, _, _)| {
-        lex.entries
-            .get(idx)
-            .is_some_and(|(_, cues)| cues.contains(&Cue::Violence))
+        lex.entries.get(idx).is_some_and(|(_, cues)| {
+            cues.contains(&Cue::Violence) && cues.iter().any(|c| matches!(c, Cue::Garm(..)))
+        })
     });
     let mut objects: Vec<usize> = Vec::new();
     if personal && !reports_violence {
@@ -1463,7 +1466,6 @@ fn apply_labels(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) 
     }
 }
 
-/// The two halves of 14/88 found apart make one code.
 /// Codes spelled out a character at a time in the text or the author's
 /// name ("one letter per candy: R, A, H, O, W, A").
 fn read_spelled_codes(a: &mut AnalysedEvent, meter: &mut Meter) {
@@ -1486,6 +1488,7 @@ fn read_spelled_codes(a: &mut AnalysedEvent, meter: &mut Meter) {
     }
 }
 
+/// The two halves of 14/88 found apart make one code.
 fn join_code_halves(a: &mut AnalysedEvent, found: &Findings) {
     let half = |part: CodePart| found.code_halves.iter().find(|(p, _)| *p == part);
     if let (Some(_), Some((_, eighty_eight))) =

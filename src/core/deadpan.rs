@@ -29,15 +29,16 @@ pub(crate) const VERDICT_PRAISE: f64 = 0.05;
 /// Whether `post` closes on a deadpan verdict of praise.
 pub(crate) fn closes_on_deadpan_praise(post: &str) -> bool {
     // Walks back from the end: trailing tags, handles and links, then the
-    // closing sentence, up to the last word of the sentence before it.
-    let mut words = post.split_whitespace().rev();
+    // closing sentence, then the words before it. At most `MAX_WALK`
+    // tokens: only a post's close is read.
+    let mut tokens = post.split_whitespace().rev().take(MAX_WALK);
     let mut verdict: Vec<&str> = Vec::with_capacity(VERDICT_MAX_WORDS);
     let mut closed = false;
-    for word in words.by_ref() {
+    for word in tokens.by_ref() {
         if !flat(word) {
             return false;
         }
-        if tag_or_link(word) || !word.chars().any(char::is_alphabetic) {
+        if !a_word(word) {
             continue;
         }
         if !verdict.is_empty() && ends_sentence(word) {
@@ -50,7 +51,10 @@ pub(crate) fn closes_on_deadpan_praise(post: &str) -> bool {
         verdict.push(word);
     }
     // The word that closed the sentence before is content too.
-    let content = 1 + words.take(CONTENT_MIN_WORDS - 1).count();
+    let content = 1 + tokens
+        .filter(|w| a_word(w))
+        .take(CONTENT_MIN_WORDS - 1)
+        .count();
     if !closed || content < CONTENT_MIN_WORDS {
         return false;
     }
@@ -60,6 +64,15 @@ pub(crate) fn closes_on_deadpan_praise(post: &str) -> bool {
         .last()
         .is_some_and(|w| trim_closing(w).ends_with('?'));
     !question && sentiment::compound(&verdict.join(" ")) > VERDICT_PRAISE
+}
+
+/// Tokens read from a post's end: tags, the verdict and the content
+/// before it fit many times over.
+const MAX_WALK: usize = 64;
+
+/// A word of the post's own: lettered, not a tag, handle or link.
+fn a_word(token: &str) -> bool {
+    !tag_or_link(token) && token.chars().any(char::is_alphabetic)
 }
 
 /// A word without an exclamation mark or an emoji: delivered flat.

@@ -30,6 +30,8 @@ fn initials_and_lists_are_not_codes() {
         "options a, b, c and d are sold out",
         "my initials are J. R. R. T.",
         "sizes S, M, L, XL",
+        "rates went from 1.4 to 8.8 percent",
+        "1.4, 8.8 and 3.2",
     ] {
         assert!(codes(text).is_empty(), "{text}: {:?}", codes(text));
     }

@@ -56,6 +56,8 @@ fn praise_that_is_loud_long_asked_or_about_nothing_is_not_deadpan() {
         "the new bottles arrived today in six different shapes. Awful.",
         // No sentence before the praise.
         "the new bottles are out and they look lovely",
+        // Tags, handles and links are not content.
+        "#glow #bottle @glowco launch. Brave.",
     ];
     assert_eq!(deadpan_posts(&posts), Vec::<usize>::new());
 }

@@ -116,6 +116,11 @@ fn false_friends_are_read_in_their_own_language() {
             true,
         ),
         ("en", "they all die in the end", false),
+        (
+            "es",
+            "quieren gravar las bebidas azucaradas con un impuesto",
+            true,
+        ),
     ] {
         let a = analyse(&in_language(EventKind::Complaint, language, text));
         assert_eq!(
@@ -135,4 +140,20 @@ fn a_shitstorm_at_the_brand_is_an_incident() {
         "Erst Stimmen löschen, dann Regeln ändern, dann über den Shitstorm wundern",
     ));
     assert!(!a.incident.is_empty());
+}
+
+#[test]
+fn a_false_friend_of_an_echo_verb_is_no_echo_request() {
+    let tax = analyse(&in_language(
+        EventKind::News,
+        "es",
+        "el gobierno quiere gravar las bebidas azucaradas",
+    ));
+    assert!(tax.echo.is_empty(), "{:?}", tax.echo);
+    let engrave = analyse(&in_language(
+        EventKind::Question,
+        "pt",
+        "vocês podem gravar o meu nome na caneta?",
+    ));
+    assert!(!engrave.echo.is_empty());
 }

@@ -592,9 +592,17 @@ fn machines_die_in_idiom_but_not_beside_a_death_toll() {
     let brand = compile(profile("brand", "Brand", &[]));
     let now = "2024-05-01T12:30:00Z";
     let at = "2024-05-01T12:00:00Z";
-    let idiom = event(EventKind::DirectMessage, "the update killed my laptop", at);
-    let a = score(&idiom, &brand, EngagementCounts::default(), now);
-    assert_ne!(a.decision, Decision::Decline, "{a:?}");
+    for text in [
+        "the update killed my laptop",
+        // Concern for people is no report of harm.
+        "the power outage killed my router and I'm stranded",
+    ] {
+        let idiom = event(EventKind::DirectMessage, text, at);
+        let a = score(&idiom, &brand, EngagementCounts::default(), now);
+        assert_ne!(a.decision, Decision::Decline, "{text}: {a:?}");
+        let sensitive = analyse(&idiom).sensitive;
+        assert!(sensitive.is_empty(), "{text}: {sensitive:?}");
+    }
     let report = event(
         EventKind::DirectMessage,
         "PC massacre, the death toll rises",

@@ -229,9 +229,18 @@ fn names_an_entity(moment: &Moment<'_>, term: &str) -> bool {
 /// under, carries another theme that is no part of an entity.
 fn own_platform(moment: &Moment<'_>) -> bool {
     let hits = &moment.hits;
+    // Matches come one per occurrence; each distinct term is looked up
+    // once, against entities lower-cased once.
+    let entities: Vec<String> = moment
+        .event
+        .entities
+        .iter()
+        .map(|e| e.to_lowercase())
+        .collect();
+    let mut seen: Vec<&str> = Vec::new();
     let named = hits.names.iter().any(|(term, source)| {
         matches!(source, Source::Text | Source::Hashtag)
-            && !part_of_an_entity(moment, moment.compiled.term_text(*term))
+            && independent(&mut seen, &entities, moment.compiled.term_text(*term))
     });
     named
         || hits.themes.iter().any(|(i, source)| {
@@ -240,17 +249,27 @@ fn own_platform(moment: &Moment<'_>) -> bool {
                     .profile
                     .themes
                     .get(*i)
-                    .is_some_and(|t| !part_of_an_entity(moment, &t.term))
+                    .is_some_and(|t| independent(&mut seen, &entities, &t.term))
         })
 }
 
-/// Whether `term` is one of the story's entities or a word of one
-/// ("battlefront" in "Star Wars Battlefront II"): no independent evidence.
-fn part_of_an_entity(moment: &Moment<'_>, term: &str) -> bool {
-    let term = term.trim().trim_start_matches(['@', '#']);
-    moment.event.entities.iter().any(|entity| {
-        names_same(entity, term) || contains_words(&entity.to_lowercase(), &term.to_lowercase())
-    })
+/// Whether `term`, not looked up before, is no part of an entity.
+fn independent<'t>(seen: &mut Vec<&'t str>, entities: &[String], term: &'t str) -> bool {
+    if seen.contains(&term) {
+        return false;
+    }
+    seen.push(term);
+    !part_of_an_entity(entities, term)
+}
+
+/// Whether `term` is one of the story's entities (lower-cased) or a word
+/// of one ("battlefront" in "Star Wars Battlefront II"): no independent
+/// evidence.
+fn part_of_an_entity(entities: &[String], term: &str) -> bool {
+    let term = term.trim().trim_start_matches(['@', '#']).to_lowercase();
+    entities
+        .iter()
+        .any(|entity| names_same(entity, &term) || contains_words(entity, &term))
 }
 
 /// Whether `words` occurs in `text` on word boundaries.
