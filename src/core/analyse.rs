@@ -1469,6 +1469,11 @@ fn apply_labels(a: &mut AnalysedEvent, found: &mut Findings, meter: &mut Meter) 
 /// Codes spelled out a character at a time in the text or the author's
 /// name ("one letter per candy: R, A, H, O, W, A").
 fn read_spelled_codes(a: &mut AnalysedEvent, meter: &mut Meter) {
+    // Codes count only inside an echo request (`risk/echo.rs`), and this
+    // scan was a seventh of an ordinary event's analysis.
+    if a.echo.is_empty() {
+        return;
+    }
     let event = &a.event;
     let author = event.author.as_ref();
     let fields = [
