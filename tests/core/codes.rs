@@ -5,9 +5,16 @@ use kairos::core::model::*;
 
 use super::scenarios::event;
 
+/// The codes found in a print request addressed to the brand carrying
+/// `text` (codes count only in echo requests, and are only looked for
+/// there).
 fn codes(text: &str) -> Vec<&'static str> {
-    let e = event(EventKind::BrandMention, text, "2026-03-02T12:00:00Z");
-    analyse(&e).codes.iter().map(|f| f.term).collect()
+    let request = format!("can you print this for me: {text}");
+    let mut e = event(EventKind::BrandMention, &request, "2026-03-02T12:00:00Z");
+    e.addressed_to_brand = true;
+    let a = analyse(&e);
+    assert!(!a.echo.is_empty(), "{request}");
+    a.codes.iter().map(|f| f.term).collect()
 }
 
 #[test]
