@@ -398,7 +398,7 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
     let mut english = Vec::new();
     let mut raw = Vec::new();
     let mut raw_entry = Vec::new();
-    let mut raw_seen: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut raw_seen: std::collections::HashSet<Vec<String>> = Default::default();
     let english_words: std::collections::HashSet<&str> =
         ENGLISH_WORDS.lines().map(str::trim).collect();
     for (term, cue) in cues {
@@ -432,8 +432,7 @@ pub(crate) fn parse_all() -> Result<Lexicon, LexiconError> {
         // verbs of other languages. Words of other languages ("boicote"
         // beside "boicot") are matched in every spelling listed.
         let foreign = spelling.iter().any(|t| !english_words.contains(t.as_str()));
-        if (first || foreign) && !raw_seen.contains_key(&spelling) {
-            raw_seen.insert(spelling.clone(), entry);
+        if (first || foreign) && raw_seen.insert(spelling.clone()) {
             raw.push(spelling);
             raw_entry.push(entry);
         }
