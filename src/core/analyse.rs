@@ -4,8 +4,9 @@
 use jiff::tz::TimeZone;
 
 use super::deadpan;
+use super::intrusion;
 use super::lexicon::{
-    CodePart, Cue, FIGURATIVE_STEMS, LEXICON, Level, SPELLABLE_CODES, category_index,
+    CodePart, Cue, FIGURATIVE_STEMS, LEXICON, Level, SPELLABLE_CODES, SPLIT_CODES, category_index,
     figurative_prone,
 };
 use super::model::{Event, EventKind, SensitiveCategory};
@@ -13,8 +14,8 @@ use super::reading::{self, Vader};
 use super::sentiment;
 use super::spelled;
 use super::text::{
-    FastMap, Form, Glued, MAX_FIELD_BYTES, Stream, StreamBuilder, TagSplit, algorithm_for, compact,
-    for_each_word, pattern, split_hashtag_within,
+    FastMap, Form, Glued, MAX_FIELD_BYTES, Stream, StreamBuilder, TagSplit, algorithm_for, clip,
+    compact, for_each_word, pattern, split_hashtag_within,
 };
 
 /// Where in the event a piece of evidence was found.
@@ -987,12 +988,17 @@ fn foreign_script(event: &Event, meter: &mut Meter) -> bool {
     letters > 0 && foreign as f64 >= FOREIGN_SCRIPT_SHARE * letters as f64
 }
 
+/// From this many sample posts, a single grief cue in one of them is one
+/// voice: it corroborates no other post's words of death.
+const ONE_VOICE_AMONG_POSTS: usize = 5;
+
 /// Hashtags kept for slogan matching: more than a post ever carries.
 const MAX_COMPACT_TAGS: usize = 64;
 
 /// Idiom is not tragedy: a death, weapon or terror word counts at its
 /// level only when the moment corroborates it: a news report; grief (a
-/// strong cue, a cue in the event itself, several, or mourning in words
+/// strong cue, unless it is the only one and in one sample post among
+/// many; a cue in the event itself; several; or mourning in words
 /// that are not themselves words of death); remembrance or an anniversary;
 /// or a report of literal violence or concern for people in danger
 /// ("death toll", "gunman", "stay safe", "stranded"). Uncorroborated, it is
@@ -1000,10 +1006,18 @@ const MAX_COMPACT_TAGS: usize = 64;
 /// scoreboard") and counts as `Level::Low`. Upstream labels are never
 /// second-guessed. `mourned`: mourning or an anniversary's keywords.
 fn read_figures_of_speech(a: &mut AnalysedEvent, mourned: bool, meter: &mut Meter) {
+    // One post's "RIP" among many is one voice, and as often a figure of
+    // speech itself ("RIP Barcelona's lead"): it does not turn another
+    // post's hyperbole ("they'll need body bags") into a death.
+    let one_voice = a.grief.len() == 1
+        && a.event.sample_posts.len() >= ONE_VOICE_AMONG_POSTS
+        && a.grief
+            .iter()
+            .all(|(f, _)| matches!(f.source, Source::Sample(_)));
     let grief = a
         .grief
         .iter()
-        .any(|(f, strong)| *strong || !matches!(f.source, Source::Sample(_)))
+        .any(|(f, strong)| (*strong && !one_voice) || !matches!(f.source, Source::Sample(_)))
         || a.grief.len() >= 2;
     let corroborated = a.event.kind == EventKind::News
         || grief
@@ -1049,7 +1063,8 @@ struct Findings {
     /// Every finding per category in the sample posts: (level, post, term).
     sample_hits: [Vec<(Level, usize, &'static str)>; 12],
     anniversary_terms: Vec<(usize, Found)>,
-    /// The halves of 14/88 written apart, each with where it was found.
+    /// The halves of split codes written apart, each with where it was
+    /// found.
     code_halves: Vec<(CodePart, Found)>,
     /// Grief in words that are not themselves words of death ("praying
     /// for", not "died"): it corroborates a death word elsewhere.
@@ -1169,6 +1184,7 @@ fn screen(a: &mut AnalysedEvent, meter: &mut Meter) {
     screen_main(a, &mut found, meter);
     screen_author_and_posts(a, &mut found, meter);
     read_deadpan_verdicts(a, meter);
+    read_intrusions(a, meter);
     screen_starred_out_profanity(a, &mut found, meter);
     judge_sample_posts(a, &mut found);
     apply_labels(a, &mut found, meter);
@@ -1336,6 +1352,27 @@ fn read_deadpan_verdicts(a: &mut AnalysedEvent, meter: &mut Meter) {
     }
 }
 
+/// A crowd reaching into a private life ("emailing her university"), in
+/// the text or a sample post: a pile-on act, recorded once.
+fn read_intrusions(a: &mut AnalysedEvent, meter: &mut Meter) {
+    let posts = a.event.sample_posts.iter().take(200).enumerate();
+    let texts = std::iter::once((Source::Text, &a.event.text))
+        .chain(posts.map(|(i, post)| (Source::Sample(i), post)));
+    for (source, said) in texts {
+        meter.read(clip(said, intrusion::READ_BYTES));
+        if intrusion::reaches_into_a_private_life(said) {
+            a.pile_on.push((
+                Found {
+                    term: "a crowd reaching into a private life",
+                    source,
+                },
+                true,
+            ));
+            return;
+        }
+    }
+}
+
 /// Profanity with letters starred out, in the text and the posts.
 fn screen_starred_out_profanity(a: &AnalysedEvent, found: &mut Findings, meter: &mut Meter) {
     let oi = category_index(SensitiveCategory::ObscenityProfanity);
@@ -1493,16 +1530,18 @@ fn read_spelled_codes(a: &mut AnalysedEvent, meter: &mut Meter) {
     }
 }
 
-/// The two halves of 14/88 found apart make one code.
+/// The two halves of a split code found apart ("VIERZEHN" and "88",
+/// "COMBAT" and "18") make one code.
 fn join_code_halves(a: &mut AnalysedEvent, found: &Findings) {
     let half = |part: CodePart| found.code_halves.iter().find(|(p, _)| *p == part);
-    if let (Some(_), Some((_, eighty_eight))) =
-        (half(CodePart::Fourteen), half(CodePart::EightyEight))
-    {
-        a.codes.push(Found {
-            term: "14/88 written in two parts",
-            source: eighty_eight.source,
-        });
+    for (i, (_, named)) in SPLIT_CODES.iter().enumerate() {
+        if let (Some(_), Some((_, second))) = (half(CodePart::First(i)), half(CodePart::Second(i)))
+        {
+            a.codes.push(Found {
+                term: named,
+                source: second.source,
+            });
+        }
     }
 }
 

@@ -176,13 +176,23 @@ pub enum Cue {
     Violence,
 }
 
-/// Codes are whole, or one half of 14/88 written apart.
+/// Codes are whole, or one half of a code written in two parts (an index
+/// into [`SPLIT_CODES`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodePart {
     Whole,
-    Fourteen,
-    EightyEight,
+    First(usize),
+    Second(usize),
 }
+
+/// The codes that are written in two parts, a number apart from a number
+/// or a name apart from a number ("name VIERZEHN, number 88", "COMBAT on
+/// the back, number 18"), each with how a finding names it. `codes.txt`
+/// lists each half in a section `[first of NAME]` or `[second of NAME]`.
+pub const SPLIT_CODES: [(&str, &str); 2] = [
+    ("14/88", "14/88 written in two parts"),
+    ("combat 18", "Combat 18 written in two parts"),
+];
 
 #[derive(Debug, Clone)]
 pub struct Anniversary {
@@ -316,13 +326,20 @@ fn parse_sections(
     Ok(out)
 }
 
-/// `codes.txt`: `[whole]`, `[14]` and `[88]` sections.
+/// `codes.txt`: a `[whole]` section, then the halves of each of
+/// [`SPLIT_CODES`].
 fn parse_codes() -> Result<CueTerms, LexiconError> {
-    parse_sections("codes.txt", CODES, |name| match name {
-        "whole" => Some(Cue::Code(CodePart::Whole)),
-        "14" => Some(Cue::Code(CodePart::Fourteen)),
-        "88" => Some(Cue::Code(CodePart::EightyEight)),
-        _ => None,
+    let split = |name: &str| SPLIT_CODES.iter().position(|(code, _)| *code == name);
+    parse_sections("codes.txt", CODES, |name| {
+        if name == "whole" {
+            return Some(Cue::Code(CodePart::Whole));
+        }
+        if let Some(code) = name.strip_prefix("first of ") {
+            return split(code).map(|i| Cue::Code(CodePart::First(i)));
+        }
+        name.strip_prefix("second of ")
+            .and_then(split)
+            .map(|i| Cue::Code(CodePart::Second(i)))
     })
 }
 

@@ -12,6 +12,7 @@ pub mod assess;
 pub mod candidates;
 pub mod compiled;
 pub(crate) mod deadpan;
+pub(crate) mod intrusion;
 pub mod lexicon;
 pub mod model;
 pub(crate) mod reading;

@@ -43,3 +43,28 @@ fn initials_and_lists_are_not_codes() {
         assert!(codes(text).is_empty(), "{text}: {:?}", codes(text));
     }
 }
+
+#[test]
+fn a_code_split_over_a_name_and_a_number_is_found() {
+    for text in [
+        "name COMBAT and number 18 on the home shirt",
+        "COMBAT on the back, eighteen on the sleeve",
+        "name VIERZEHN, number 88",
+    ] {
+        assert!(!codes(text).is_empty(), "{text}");
+    }
+    // One half alone is a name or a shirt number.
+    for text in ["name COMBAT, number 7", "name MÜLLER, number 18"] {
+        assert!(codes(text).is_empty(), "{text}: {:?}", codes(text));
+    }
+}
+
+#[test]
+fn slogans_of_the_hate_symbol_references_are_codes() {
+    for text in [
+        "IT'S OKAY TO BE WHITE in plain black letters",
+        "Deutschland erwache across the chest",
+    ] {
+        assert!(!codes(text).is_empty(), "{text}");
+    }
+}

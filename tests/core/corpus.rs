@@ -165,3 +165,13 @@ fn blind7_corpus_meets_the_bar() {
 fn blind8_corpus_meets_the_bar() {
     check("blind8.yaml", 46, 0.85);
 }
+
+/// The ninth batch: 21 cases written blind as a fresh measure of the rules
+/// of commit c576e72 (first try 0.524 with 2 harmful answers and 3 misses),
+/// then used to develop them (0.929, none harmful). Too small for a public
+/// example; this ratchet keeps what was gained.
+#[test]
+fn blind9_development_corpus_does_not_regress() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind9.yaml");
+    check_path(&path, "blind9.yaml", 21, 0.92, 0);
+}

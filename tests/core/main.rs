@@ -8,5 +8,6 @@ mod corpus;
 mod deadpan;
 mod golden;
 mod languages;
+mod pileons;
 mod props;
 mod scenarios;
