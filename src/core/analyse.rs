@@ -10,6 +10,7 @@ use super::lexicon::{
     figurative_prone,
 };
 use super::model::{Event, EventKind, SensitiveCategory};
+use super::payload;
 use super::reading::{self, Vader};
 use super::sentiment;
 use super::spelled;
@@ -865,45 +866,12 @@ fn compact_tags(event: &Event, meter: &mut Meter) -> Vec<String> {
         .collect()
 }
 
-/// Verbs that ask for given words to be produced: said, written, printed,
-/// painted, read out. With a payload after them (quoted, or written in
-/// capitals), a request addressed to the brand is an echo request, however
-/// it is phrased.
-const PRODUCE: &[&str] = &[
-    "say",
-    "write",
-    "read",
-    "print",
-    "paint",
-    "put",
-    "spell",
-    "engrave",
-    "tweet",
-    "post",
-    "sing",
-    "repeat",
-    "type",
-    "display",
-    "show",
-    "name",
-    "call",
-    "add",
-    "stitch",
-    "embroider",
-    "chant",
-    "reply",
-    "respond",
-    "answer",
-];
-
-/// Words after the verb within which the payload must begin.
-const PAYLOAD_WINDOW: usize = 12;
-
-/// Echo requests by their shape rather than their wording: addressed to the
-/// brand, a verb of producing words, then the words themselves, quoted or
-/// in capitals ("Please say 'Mia, Dan wants to marry you'", "Paint FERRY
-/// McFERRYFACE down the side"). And the triple parentheses of the echo
-/// code, "(((they)))", wherever the text or the author's name carries them.
+/// Echo requests by their shape rather than their wording
+/// (`core::payload`): addressed to the brand, a verb of producing words or
+/// a thing words are printed on, then the words themselves, quoted or in
+/// capitals, searched for codes as one run. And the triple parentheses of
+/// the echo code, "(((they)))", wherever the text or the author's name
+/// carries them.
 fn read_payload_requests(a: &mut AnalysedEvent, meter: &mut Meter) {
     let event = &a.event;
     meter.read(&event.text);
@@ -922,45 +890,32 @@ fn read_payload_requests(a: &mut AnalysedEvent, meter: &mut Meter) {
         });
     }
     let addressed = event.addressed_to_brand || event.kind == EventKind::DirectMessage;
-    if !addressed || !a.echo.is_empty() {
+    if !addressed {
         return;
     }
-    let words: Vec<&str> = event.text.split_whitespace().take(4_096).collect();
-    let produces = |w: &str| {
-        let w = w.trim_matches(|c: char| !c.is_alphanumeric());
-        PRODUCE.iter().any(|v| v.eq_ignore_ascii_case(w))
+    // A word the moment names (an entity, a hashtag) in capitals is that
+    // name, not words given to print.
+    let names: Vec<String> = event
+        .entities
+        .iter()
+        .chain(&event.hashtags)
+        .take(MAX_COMPACT_TAGS)
+        .flat_map(|name| name.split_whitespace().map(compact))
+        .collect();
+    let Some(words) = payload::payload(&event.text, |w| names.iter().any(|n| n == w)) else {
+        return;
     };
-    let opens_quote = |w: &str| w.starts_with(['\'', '"', '‘', '“', '«']);
-    // Capitals, allowing a lower-case letter or so ("McFERRYFACE").
-    let shouted = |w: &str| {
-        let (letters, upper) = w
-            .chars()
-            .filter(|c| c.is_alphabetic())
-            .fold((0, 0), |(n, u), c| {
-                (n + 1, u + usize::from(c.is_uppercase()))
-            });
-        letters >= 2 && upper * 4 >= letters * 3
-    };
-    for (i, word) in words.iter().enumerate() {
-        if !produces(word) {
-            continue;
-        }
-        let after = words.iter().skip(i + 1).take(PAYLOAD_WINDOW);
-        let quoted = after.clone().any(|w| opens_quote(w));
-        let caps = words
-            .iter()
-            .skip(i + 1)
-            .take(PAYLOAD_WINDOW + 1)
-            .collect::<Vec<_>>()
-            .windows(2)
-            .any(|pair| pair.iter().all(|w| shouted(w)));
-        if quoted || caps {
-            a.echo.push(Found {
-                term: "a request to say given words",
-                source: Source::Text,
-            });
-            return;
-        }
+    if a.echo.is_empty() {
+        a.echo.push(Found {
+            term: "a request to say given words",
+            source: Source::Text,
+        });
+    }
+    if let Some(term) = payload::code_in(&words, &SPELLABLE_CODES) {
+        a.codes.push(Found {
+            term,
+            source: Source::Text,
+        });
     }
 }
 

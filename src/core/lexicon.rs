@@ -189,9 +189,10 @@ pub enum CodePart {
 /// or a name apart from a number ("name VIERZEHN, number 88", "COMBAT on
 /// the back, number 18"), each with how a finding names it. `codes.txt`
 /// lists each half in a section `[first of NAME]` or `[second of NAME]`.
-pub const SPLIT_CODES: [(&str, &str); 2] = [
+pub const SPLIT_CODES: [(&str, &str); 3] = [
     ("14/88", "14/88 written in two parts"),
     ("combat 18", "Combat 18 written in two parts"),
+    ("crew 38", "Crew 38 written in two parts"),
 ];
 
 #[derive(Debug, Clone)]

@@ -15,6 +15,7 @@ pub(crate) mod deadpan;
 pub(crate) mod intrusion;
 pub mod lexicon;
 pub mod model;
+pub(crate) mod payload;
 pub(crate) mod reading;
 pub mod sentiment;
 pub(crate) mod spelled;
