@@ -1315,7 +1315,8 @@ fn read_intrusions(a: &mut AnalysedEvent, meter: &mut Meter) {
         .chain(posts.map(|(i, post)| (Source::Sample(i), post)));
     for (source, said) in texts {
         meter.read(clip(said, intrusion::READ_BYTES));
-        if intrusion::reaches_into_a_private_life(said) {
+        let crowd = matches!(source, Source::Sample(_));
+        if intrusion::reaches_into_a_private_life(said, crowd) {
             a.pile_on.push((
                 Found {
                     term: "a crowd reaching into a private life",

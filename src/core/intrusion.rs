@@ -26,6 +26,9 @@ pub(crate) const TRACE_GAP: usize = 2;
 /// more work than this.
 pub(crate) const READ_BYTES: usize = 1024;
 
+/// Words that join two items of a list, in the languages of the lists.
+const LIST_JOINS: [&str; 7] = ["and", "und", "y", "e", "et", "en", "i"];
+
 const WORDS: &str = include_str!("../../data/lexicons/cues/intrusion.txt");
 
 /// The three word classes of the shape.
@@ -33,6 +36,7 @@ struct Classes {
     reach: HashSet<&'static str>,
     possessive: HashSet<&'static str>,
     trace: HashSet<&'static str>,
+    name: HashSet<&'static str>,
 }
 
 /// The lists are compiled in; a unit test checks every section parses
@@ -43,6 +47,7 @@ static CLASSES: LazyLock<Classes> = LazyLock::new(|| {
         reach: HashSet::new(),
         possessive: HashSet::new(),
         trace: HashSet::new(),
+        name: HashSet::new(),
     };
     let mut section = "";
     for line in WORDS.lines().map(str::trim) {
@@ -57,6 +62,7 @@ static CLASSES: LazyLock<Classes> = LazyLock::new(|| {
             "reach" => &mut classes.reach,
             "possessive" => &mut classes.possessive,
             "trace" => &mut classes.trace,
+            "name" => &mut classes.name,
             _ => continue,
         };
         set.insert(line);
@@ -66,8 +72,10 @@ static CLASSES: LazyLock<Classes> = LazyLock::new(|| {
 
 /// Whether `post` reaches into someone's private life: a verb of reaching
 /// within [`REACH_GAP`] words of a possessive that is followed, within
-/// [`TRACE_GAP`] words, by a trace of a private life.
-pub(crate) fn reaches_into_a_private_life(post: &str) -> bool {
+/// [`TRACE_GAP`] words, by a trace of a private life. In the crowd's own
+/// posts (`crowd`), a person's name listed with a trace ("name and
+/// employer") is the dox itself.
+pub(crate) fn reaches_into_a_private_life(post: &str, crowd: bool) -> bool {
     let classes = &*CLASSES;
     let mut at = 0usize;
     let mut reach: Option<usize> = None;
@@ -75,11 +83,26 @@ pub(crate) fn reaches_into_a_private_life(post: &str) -> bool {
     // The possessive of the last possessive-and-trace pair with no verb
     // before it yet: a verb may follow ("ihre Adresse veröffentlicht").
     let mut pair: Option<usize> = None;
+    let mut name: Option<usize> = None;
+    let mut joined_at: Option<usize> = None;
     let mut found = false;
     let within = |from: Option<usize>, to: usize, gap: usize| from.is_some_and(|f| to - f <= gap);
     text::for_each_word(text::clip(post, READ_BYTES), |word| {
         if found {
             return;
+        }
+        // "name and employer", "Name, Adresse": the two listed together.
+        let listed =
+            name.is_some_and(|n| at == n + 1 || (at == n + 2 && joined_at == Some(at - 1)));
+        if crowd && listed && classes.trace.contains(word) {
+            found = true;
+            return;
+        }
+        if classes.name.contains(word) {
+            name = Some(at);
+        }
+        if LIST_JOINS.contains(&word) {
+            joined_at = Some(at);
         }
         let owner = possessive.filter(|&p| at - p <= TRACE_GAP);
         if let Some(owner) = owner.filter(|_| classes.trace.contains(word)) {
@@ -118,7 +141,7 @@ mod tests {
             .filter(|l| l.starts_with('['))
             .map(str::trim)
             .collect();
-        assert_eq!(sections, ["[reach]", "[possessive]", "[trace]"]);
+        assert_eq!(sections, ["[reach]", "[possessive]", "[trace]", "[name]"]);
     }
 
     #[test]
@@ -129,9 +152,19 @@ mod tests {
             "jemand hat seine Adresse veröffentlicht",
             "someone found out where his old school was and posted it",
             "they tracked down her employer",
+            "people are driving out to their apartment complex to film it",
         ] {
-            assert!(reaches_into_a_private_life(post), "{post}");
+            assert!(reaches_into_a_private_life(post, true), "{post}");
         }
+        let listed = "Name und Arbeitgeber gehen schon überall rum";
+        assert!(reaches_into_a_private_life(listed, true));
+        // Naming something is not listing a person's name.
+        assert!(!reaches_into_a_private_life("name our phone cookie", true));
+        // A customer's own request is no crowd.
+        assert!(!reaches_into_a_private_life(
+            "please update the name and address on my account",
+            false
+        ));
     }
 
     #[test]
@@ -143,7 +176,7 @@ mod tests {
             "my school posted the results",
             "digging the new album, her voice is unreal, her university choir days show",
         ] {
-            assert!(!reaches_into_a_private_life(post), "{post}");
+            assert!(!reaches_into_a_private_life(post, true), "{post}");
         }
     }
 }

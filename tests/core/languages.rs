@@ -157,3 +157,72 @@ fn a_false_friend_of_an_echo_verb_is_no_echo_request() {
     ));
     assert!(!engrave.echo.is_empty());
 }
+
+#[test]
+fn print_orders_that_give_their_words_in_any_language_go_to_people() {
+    for (language, text) in [
+        (
+            "es",
+            "queremos 14 camisetas moradas con «SE ACABÓ» en el pecho",
+        ),
+        ("pl", "chciałabym zamówić 20 koszulek z napisem KONSTYTUCJA"),
+        ("fr", "je voudrais 5 sweats avec « ON EST LÀ » au dos"),
+        ("nl", "10 truien met opdruk HUP HOLLAND graag"),
+    ] {
+        let a = print_request(language, text);
+        assert!(
+            a.reasons.iter().any(|r| r.code == ReasonCode::EchoTrap),
+            "{language}: {a:?}"
+        );
+        assert_eq!(a.decision, Decision::Review, "{language}: {a:?}");
+    }
+}
+
+#[test]
+fn a_slogan_split_over_front_and_back_declines() {
+    let a = print_request(
+        "en",
+        "40 navy tees please. front: YOU WILL NOT. back: REPLACE US",
+    );
+    assert_eq!(a.decision, Decision::Decline, "{a:?}");
+}
+
+#[test]
+fn an_attack_reported_in_german_or_dutch_declines() {
+    let club = compile(profile(
+        "club",
+        "Club Sponsor",
+        &[("borussia dortmund", 0.8), ("ajax", 0.8)],
+    ));
+    for (language, text) in [
+        (
+            "de",
+            "Explosionen am Mannschaftsbus von Borussia Dortmund, ein Spieler verletzt, die Polizei spricht von einem Anschlag",
+        ),
+        (
+            "nl",
+            "Explosie bij de spelersbus van Ajax, gewonden, politie spreekt van een aanslag",
+        ),
+    ] {
+        let news = in_language(EventKind::News, language, text);
+        let a = score(
+            &news,
+            &club,
+            EngagementCounts::default(),
+            "2026-03-02T13:00:00Z",
+        );
+        assert_eq!(a.decision, Decision::Decline, "{language}: {a:?}");
+    }
+}
+
+#[test]
+fn a_brand_deleting_its_own_post_is_its_incident() {
+    for (language, text) in [
+        ("es", "la marca publica un chiste y lo borra poco después"),
+        ("de", "die Marke löscht den Post nach der Empörung"),
+        ("nl", "ophef over de grap van het merk"),
+    ] {
+        let a = analyse(&in_language(EventKind::TrendingTopic, language, text));
+        assert!(!a.incident.is_empty(), "{language}: {text}");
+    }
+}

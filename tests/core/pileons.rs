@@ -53,6 +53,8 @@ fn a_crowd_reaching_into_a_private_life_makes_it_a_moment_for_people() {
         "jemand hat seine Adresse veröffentlicht",
         "on a retrouvé son profil et son employeur",
         "someone tracked down his old school and posted it",
+        "people are driving out to their apartment complex to film it",
+        "Name und Arbeitgeber gehen schon überall rum",
     ] {
         let mut posts = PLAYFUL.to_vec();
         posts.push(post);
