@@ -175,3 +175,12 @@ fn blind9_development_corpus_does_not_regress() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind9.yaml");
     check_path(&path, "blind9.yaml", 21, 0.92, 0);
 }
+
+/// The tenth batch: 39 cases, 31 of them not in English, written blind as
+/// a fresh measure of the rules of commit 4598b50 (first try 0.090 with 9
+/// harmful answers), then used to develop them (0.808, none harmful).
+#[test]
+fn blind10_development_corpus_does_not_regress() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blind10.yaml");
+    check_path(&path, "blind10.yaml", 39, 0.80, 0);
+}
