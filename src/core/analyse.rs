@@ -15,8 +15,8 @@ use super::reading::{self, Vader};
 use super::sentiment;
 use super::spelled;
 use super::text::{
-    FastMap, Form, Glued, MAX_FIELD_BYTES, Stream, StreamBuilder, TagSplit, algorithm_for, clip,
-    compact, for_each_word, pattern, split_hashtag_within,
+    FastMap, Form, Glued, MAX_FIELD_BYTES, Stream, StreamBuilder, TagSplit, algorithm_for, compact,
+    for_each_word, pattern, split_hashtag_within,
 };
 
 /// Where in the event a piece of evidence was found.
@@ -1308,25 +1308,24 @@ fn read_deadpan_verdicts(a: &mut AnalysedEvent, meter: &mut Meter) {
 }
 
 /// A crowd reaching into a private life ("emailing her university"), in
-/// the text or a sample post: a pile-on act, recorded once.
+/// the text or a sample post: a pile-on act, recorded once. The posts are
+/// read from the token stream the lexicons matched.
 fn read_intrusions(a: &mut AnalysedEvent, meter: &mut Meter) {
-    let posts = a.event.sample_posts.iter().take(200).enumerate();
-    let texts = std::iter::once((Source::Text, &a.event.text))
-        .chain(posts.map(|(i, post)| (Source::Sample(i), post)));
-    for (source, said) in texts {
-        meter.read(clip(said, intrusion::READ_BYTES));
-        let crowd = matches!(source, Source::Sample(_));
-        if intrusion::reaches_into_a_private_life(said, crowd) {
-            a.pile_on.push((
-                Found {
-                    term: "a crowd reaching into a private life",
-                    source,
-                },
-                true,
-            ));
-            return;
-        }
-    }
+    meter.add((a.main.toks.len() + a.samples.toks.len()) as u64);
+    let source = if intrusion::text_reaching(&a.main, a.hashtag_segments.0) {
+        Source::Text
+    } else if let Some(post) = intrusion::first_post_reaching(&a.samples) {
+        Source::Sample(post)
+    } else {
+        return;
+    };
+    a.pile_on.push((
+        Found {
+            term: "a crowd reaching into a private life",
+            source,
+        },
+        true,
+    ));
 }
 
 /// Profanity with letters starred out, in the text and the posts.

@@ -11,10 +11,9 @@
 //!
 //! The word lists are `data/lexicons/cues/intrusion.txt`.
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use super::text;
+use super::text::{FastMap, Form, Stream, hash_str, pattern_tokens};
 
 /// Words from the verb of reaching to the possessive ("digging *through*
 /// her PhD", "found out *where* his school..."), or from the trace back
@@ -22,109 +21,190 @@ use super::text;
 pub(crate) const REACH_GAP: usize = 4;
 /// Words from the possessive to the trace ("her *old* school").
 pub(crate) const TRACE_GAP: usize = 2;
-/// Bytes of a post read: a crowd's post says it early, and no post buys
-/// more work than this.
-pub(crate) const READ_BYTES: usize = 1024;
 
 /// Words that join two items of a list, in the languages of the lists.
 const LIST_JOINS: [&str; 7] = ["and", "und", "y", "e", "et", "en", "i"];
 
 const WORDS: &str = include_str!("../../data/lexicons/cues/intrusion.txt");
 
-/// The three word classes of the shape.
+/// The word classes of the shape, as bits: a word may be in several
+/// ("sua" is Portuguese and Italian; "name" both a name and, in German, a
+/// noun of its own).
+const REACH: u8 = 1;
+const POSSESSIVE: u8 = 2;
+const TRACE: u8 = 4;
+const NAME: u8 = 8;
+const JOIN: u8 = 16;
+
+/// Every listed word and its classes, looked up once per word of a post
+/// with the core's fast hasher: this reading runs over every sample post.
 struct Classes {
-    reach: HashSet<&'static str>,
-    possessive: HashSet<&'static str>,
-    trace: HashSet<&'static str>,
-    name: HashSet<&'static str>,
+    /// By the hash of each listed word as a token stream holds it (the
+    /// word itself, and its English stem): the text and the sample posts
+    /// are read from the streams the lexicons matched, not tokenised
+    /// again.
+    by_hash: FastMap<u64, u8>,
+}
+
+impl Classes {
+    fn of_hash(&self, hash: u64) -> u8 {
+        self.by_hash.get(&hash).copied().unwrap_or(0)
+    }
 }
 
 /// The lists are compiled in; a unit test checks every section parses
 /// and none is empty, so an unknown section can only be a typo caught
 /// there.
 static CLASSES: LazyLock<Classes> = LazyLock::new(|| {
-    let mut classes = Classes {
-        reach: HashSet::new(),
-        possessive: HashSet::new(),
-        trace: HashSet::new(),
-        name: HashSet::new(),
-    };
-    let mut section = "";
+    let mut of: FastMap<&'static str, u8> = FastMap::default();
+    let mut section = 0u8;
     for line in WORDS.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            section = name;
+            section = match name {
+                "reach" => REACH,
+                "possessive" => POSSESSIVE,
+                "trace" => TRACE,
+                "name" => NAME,
+                _ => 0,
+            };
             continue;
         }
-        let set = match section {
-            "reach" => &mut classes.reach,
-            "possessive" => &mut classes.possessive,
-            "trace" => &mut classes.trace,
-            "name" => &mut classes.name,
-            _ => continue,
-        };
-        set.insert(line);
+        *of.entry(line).or_default() |= section;
     }
-    classes
+    for join in LIST_JOINS {
+        *of.entry(join).or_default() |= JOIN;
+    }
+    let mut by_hash: FastMap<u64, u8> = FastMap::default();
+    for (word, class) in &of {
+        *by_hash.entry(hash_str(word)).or_default() |= class;
+        if let [stem] = pattern_tokens(word, Form::English).as_slice() {
+            *by_hash.entry(hash_str(stem)).or_default() |= class;
+        }
+    }
+    Classes { by_hash }
 });
 
-/// Whether `post` reaches into someone's private life: a verb of reaching
+/// Whether `post`, read word by word, reaches into someone's private life
+/// (the reading of [`first_post_reaching`] and [`text_reaching`], on a
+/// text rather than a token stream): a verb of reaching
 /// within [`REACH_GAP`] words of a possessive that is followed, within
 /// [`TRACE_GAP`] words, by a trace of a private life. In the crowd's own
 /// posts (`crowd`), a person's name listed with a trace ("name and
 /// employer") is the dox itself.
+#[cfg(test)]
 pub(crate) fn reaches_into_a_private_life(post: &str, crowd: bool) -> bool {
     let classes = &*CLASSES;
-    let mut at = 0usize;
-    let mut reach: Option<usize> = None;
-    let mut possessive: Option<usize> = None;
-    // The possessive of the last possessive-and-trace pair with no verb
-    // before it yet: a verb may follow ("ihre Adresse veröffentlicht").
-    let mut pair: Option<usize> = None;
-    let mut name: Option<usize> = None;
-    let mut joined_at: Option<usize> = None;
+    let mut walk = Walk::new(crowd);
     let mut found = false;
-    let within = |from: Option<usize>, to: usize, gap: usize| from.is_some_and(|f| to - f <= gap);
-    text::for_each_word(text::clip(post, READ_BYTES), |word| {
-        if found {
-            return;
-        }
-        // "name and employer", "Name, Adresse": the two listed together.
-        let listed =
-            name.is_some_and(|n| at == n + 1 || (at == n + 2 && joined_at == Some(at - 1)));
-        if crowd && listed && classes.trace.contains(word) {
-            found = true;
-            return;
-        }
-        if classes.name.contains(word) {
-            name = Some(at);
-        }
-        if LIST_JOINS.contains(&word) {
-            joined_at = Some(at);
-        }
-        let owner = possessive.filter(|&p| at - p <= TRACE_GAP);
-        if let Some(owner) = owner.filter(|_| classes.trace.contains(word)) {
-            if within(reach, owner, REACH_GAP) {
-                found = true;
-                return;
-            }
-            pair = Some(owner);
-        }
-        if classes.possessive.contains(word) {
-            possessive = Some(at);
-        }
-        if classes.reach.contains(word) {
-            if within(pair, at, REACH_GAP + TRACE_GAP) {
-                found = true;
-                return;
-            }
-            reach = Some(at);
-        }
-        at += 1;
+    super::text::for_each_word(post, |word| {
+        found = found || walk.step(classes.of_hash(hash_str(word)));
     });
     found
+}
+
+/// The first sample post, by its segment in the posts' token `stream`,
+/// that reaches into a private life (read as the crowd's), its first
+/// [`READ_WORDS`] words read.
+pub(crate) fn first_post_reaching(stream: &Stream) -> Option<usize> {
+    let classes = &*CLASSES;
+    let mut segment = None;
+    let mut walk = Walk::new(true);
+    for tok in &stream.toks {
+        if segment != Some(tok.seg) {
+            segment = Some(tok.seg);
+            walk = Walk::new(true);
+        }
+        if walk.at < READ_WORDS && walk.step(classes.of_hash(tok.hash)) {
+            return Some(tok.seg as usize);
+        }
+    }
+    None
+}
+
+/// Whether the event's text, its tokens the segments of `stream` below
+/// `text_segments` (the text comes first in the main stream), reaches
+/// into a private life; its first [`READ_WORDS`] words read, as no crowd's.
+pub(crate) fn text_reaching(stream: &Stream, text_segments: usize) -> bool {
+    let classes = &*CLASSES;
+    let mut walk = Walk::new(false);
+    stream
+        .toks
+        .iter()
+        .take_while(|tok| (tok.seg as usize) < text_segments)
+        .take(READ_WORDS)
+        .any(|tok| walk.step(classes.of_hash(tok.hash)))
+}
+
+/// Words of a text or post read: a crowd's post says it early, and no
+/// post buys more work than this.
+pub(crate) const READ_WORDS: usize = 200;
+
+/// The shape, read one word's classes at a time.
+struct Walk {
+    crowd: bool,
+    at: usize,
+    reach: Option<usize>,
+    possessive: Option<usize>,
+    /// The possessive of the last possessive-and-trace pair with no verb
+    /// before it yet: a verb may follow ("ihre Adresse veröffentlicht").
+    pair: Option<usize>,
+    name: Option<usize>,
+    joined_at: Option<usize>,
+}
+
+impl Walk {
+    fn new(crowd: bool) -> Self {
+        Walk {
+            crowd,
+            at: 0,
+            reach: None,
+            possessive: None,
+            pair: None,
+            name: None,
+            joined_at: None,
+        }
+    }
+
+    /// Takes the next word's classes; whether the shape is complete.
+    fn step(&mut self, class: u8) -> bool {
+        let at = self.at;
+        self.at += 1;
+        let within = |from: Option<usize>, gap: usize| from.is_some_and(|f| at - f <= gap);
+        // "name and employer", "Name, Adresse": the two listed together.
+        let listed = self
+            .name
+            .is_some_and(|n| at == n + 1 || (at == n + 2 && self.joined_at == Some(at - 1)));
+        if self.crowd && listed && class & TRACE != 0 {
+            return true;
+        }
+        if class & NAME != 0 {
+            self.name = Some(at);
+        }
+        if class & JOIN != 0 {
+            self.joined_at = Some(at);
+        }
+        if class & TRACE != 0
+            && let Some(owner) = self.possessive.filter(|&p| at - p <= TRACE_GAP)
+        {
+            if self.reach.is_some_and(|r| owner.abs_diff(r) <= REACH_GAP) {
+                return true;
+            }
+            self.pair = Some(owner);
+        }
+        if class & POSSESSIVE != 0 {
+            self.possessive = Some(at);
+        }
+        if class & REACH != 0 {
+            if within(self.pair, REACH_GAP + TRACE_GAP) {
+                return true;
+            }
+            self.reach = Some(at);
+        }
+        false
+    }
 }
 
 #[cfg(test)]
@@ -133,9 +213,11 @@ mod tests {
 
     #[test]
     fn every_class_is_listed() {
-        assert!(CLASSES.reach.len() > 20);
-        assert!(CLASSES.possessive.len() > 10);
-        assert!(CLASSES.trace.len() > 20);
+        let count = |bit: u8| CLASSES.by_hash.values().filter(|c| *c & bit != 0).count();
+        assert!(count(REACH) > 20);
+        assert!(count(POSSESSIVE) > 10);
+        assert!(count(TRACE) > 20);
+        assert!(count(NAME) > 5);
         let sections: Vec<_> = WORDS
             .lines()
             .filter(|l| l.starts_with('['))
