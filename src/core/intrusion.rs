@@ -261,4 +261,24 @@ mod tests {
             assert!(!reaches_into_a_private_life(post, true), "{post}");
         }
     }
+
+    #[test]
+    fn every_order_of_the_classes_is_read_without_overflow() {
+        // Debug builds check arithmetic: a verb after the possessive, a
+        // trace before either, a name after a list word.
+        let words = [
+            "her", "digging", "school", "name", "and", "found", "address",
+        ];
+        for a in words {
+            for b in words {
+                for c in words {
+                    for d in words {
+                        let post = format!("{a} {b} {c} {d}");
+                        let _ = reaches_into_a_private_life(&post, true);
+                    }
+                }
+            }
+        }
+        assert!(reaches_into_a_private_life("her school digging", true));
+    }
 }
