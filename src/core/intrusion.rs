@@ -44,10 +44,20 @@ struct Classes {
     /// are read from the streams the lexicons matched, not tokenised
     /// again.
     by_hash: FastMap<u64, u8>,
+    /// One bit per listed hash (its low bits): nearly every token of a
+    /// post is in no class, and this answers that without a lookup.
+    filter: [u64; FILTER_WORDS],
 }
+
+/// Words of the filter: 4,096 bits for a few hundred listed hashes.
+const FILTER_WORDS: usize = 64;
 
 impl Classes {
     fn of_hash(&self, hash: u64) -> u8 {
+        let (word, bit) = filter_bit(hash);
+        if self.filter.get(word).is_none_or(|w| w & bit == 0) {
+            return 0;
+        }
         self.by_hash.get(&hash).copied().unwrap_or(0)
     }
 }
@@ -84,8 +94,21 @@ static CLASSES: LazyLock<Classes> = LazyLock::new(|| {
             *by_hash.entry(hash_str(stem)).or_default() |= class;
         }
     }
-    Classes { by_hash }
+    let mut filter = [0u64; FILTER_WORDS];
+    for hash in by_hash.keys() {
+        let (word, bit) = filter_bit(*hash);
+        if let Some(w) = filter.get_mut(word) {
+            *w |= bit;
+        }
+    }
+    Classes { by_hash, filter }
 });
+
+/// The filter word and bit of a hash.
+fn filter_bit(hash: u64) -> (usize, u64) {
+    let low = (hash as usize) % (FILTER_WORDS * 64);
+    (low / 64, 1 << (low % 64))
+}
 
 /// Whether `post`, read word by word, reaches into someone's private life
 /// (the reading of [`first_post_reaching`] and [`text_reaching`], on a
@@ -126,7 +149,8 @@ pub(crate) fn first_post_reaching(stream: &Stream) -> Option<usize> {
 
 /// Whether the event's text, its tokens the segments of `stream` below
 /// `text_segments` (the text comes first in the main stream), reaches
-/// into a private life; its first [`READ_WORDS`] words read, as no crowd's.
+/// into a private life; its first [`TEXT_READ_WORDS`] words read, as no
+/// crowd's.
 pub(crate) fn text_reaching(stream: &Stream, text_segments: usize) -> bool {
     let classes = &*CLASSES;
     let mut walk = Walk::new(false);
@@ -134,13 +158,17 @@ pub(crate) fn text_reaching(stream: &Stream, text_segments: usize) -> bool {
         .toks
         .iter()
         .take_while(|tok| (tok.seg as usize) < text_segments)
-        .take(READ_WORDS)
+        .take(TEXT_READ_WORDS)
         .any(|tok| walk.step(classes.of_hash(tok.hash)))
 }
 
 /// Words of a text or post read: a crowd's post says it early, and no
 /// post buys more work than this.
 pub(crate) const READ_WORDS: usize = 200;
+/// Words of the event's text read: a story that reports a crowd at a
+/// person's door says so in its opening, and the text is the longest
+/// field.
+pub(crate) const TEXT_READ_WORDS: usize = 64;
 
 /// The shape, read one word's classes at a time.
 struct Walk {
