@@ -902,16 +902,16 @@ fn read_payload_requests(a: &mut AnalysedEvent, meter: &mut Meter) {
         .take(MAX_COMPACT_TAGS)
         .flat_map(|name| name.split_whitespace().map(compact))
         .collect();
-    let Some(words) = payload::payload(&event.text, |w| names.iter().any(|n| n == w)) else {
+    let Some(given) = payload::given(&event.text, |w| names.iter().any(|n| n == w)) else {
         return;
     };
-    if a.echo.is_empty() {
+    if given.anchored && a.echo.is_empty() {
         a.echo.push(Found {
             term: "a request to say given words",
             source: Source::Text,
         });
     }
-    if let Some(term) = payload::code_in(&words, &SPELLABLE_CODES) {
+    if let Some(term) = payload::code_in(&given.words, &SPELLABLE_CODES) {
         a.codes.push(Found {
             term,
             source: Source::Text,

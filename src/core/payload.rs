@@ -54,30 +54,36 @@ static ANCHORS: LazyLock<Anchors> = LazyLock::new(|| {
     anchors
 });
 
-/// The payload of an echo request in `text`, lower-cased word by word, or
-/// `None` when `text` has no such shape. `known(word)` tells a word the
-/// moment already names (an entity, a hashtag), which written in capitals
-/// is a name, not a payload.
-pub(crate) fn payload(text: &str, known: impl Fn(&str) -> bool) -> Option<Vec<String>> {
+/// Words a request gives of its own, lower-cased word by word (every
+/// marked span, at most [`MAX_PAYLOAD_WORDS`] words), and whether an
+/// anchor in the request's own words asks for them to be produced.
+pub(crate) struct Given {
+    pub(crate) words: Vec<String>,
+    pub(crate) anchored: bool,
+}
+
+/// The words `text` gives of its own, or `None` when it gives none.
+/// `known(word)` tells a word the moment already names (an entity, a
+/// hashtag), which written in capitals is a name, not a payload.
+pub(crate) fn given(text: &str, known: impl Fn(&str) -> bool) -> Option<Given> {
     let words: Vec<&str> = text.split_whitespace().take(MAX_WORDS).collect();
+    let marked = marks(&words, &known);
+    if marked.is_empty() {
+        return None;
+    }
     let anchors = &*ANCHORS;
     let anchored = |w: &str| {
         let bare = bare(w).to_lowercase();
         anchors.produce.contains(bare.as_str()) || anchors.carrier.contains(bare.as_str())
     };
-    let marked = marks(&words, &known);
-    let first_anchor = words.iter().position(|w| anchored(w))?;
     // A payload must begin within the window after some anchor.
     let begins_after_anchor = |start: usize| {
         (start.saturating_sub(PAYLOAD_WINDOW)..start)
             .any(|i| words.get(i).is_some_and(|w| anchored(w)))
     };
-    let mut spans = marked.iter().filter(|(start, _)| *start > first_anchor);
-    spans
-        .clone()
-        .find(|(start, _)| begins_after_anchor(*start))?;
+    let anchored = marked.iter().any(|(start, _)| begins_after_anchor(*start));
     let mut out = Vec::new();
-    for (start, end) in spans.by_ref() {
+    for (start, end) in &marked {
         for w in words.get(*start..*end).unwrap_or_default() {
             let bare = bare(w);
             if !bare.is_empty() && out.len() < MAX_PAYLOAD_WORDS {
@@ -85,7 +91,17 @@ pub(crate) fn payload(text: &str, known: impl Fn(&str) -> bool) -> Option<Vec<St
             }
         }
     }
-    Some(out)
+    Some(Given {
+        words: out,
+        anchored,
+    })
+}
+
+/// The payload of an echo request in `text` (the words it gives, when an
+/// anchor asks for them), or `None`.
+#[cfg(test)]
+pub(crate) fn payload(text: &str, known: impl Fn(&str) -> bool) -> Option<Vec<String>> {
+    given(text, known).filter(|g| g.anchored).map(|g| g.words)
 }
 
 /// The marked spans of `words`, as (start, end) word indices: a quotation,

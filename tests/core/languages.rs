@@ -226,3 +226,43 @@ fn a_brand_deleting_its_own_post_is_its_incident() {
         assert!(!a.incident.is_empty(), "{language}: {text}");
     }
 }
+
+#[test]
+fn print_orders_in_nordic_and_central_european_languages_go_to_people() {
+    for (language, text) in [
+        (
+            "sv",
+            "vill ha tryck på 11 tröjor: HEJA GÖTEBORG över bröstet",
+        ),
+        ("cs", "25 hrnků s potiskem: nápis DÍKY VŠEM"),
+        ("hu", "a torta tetejére a felirat: BOLDOG SZÜLINAPOT"),
+        ("ro", "un tort, scris mare «LA MULȚI ANI»"),
+    ] {
+        let a = print_request(language, text);
+        assert!(
+            a.reasons.iter().any(|r| r.code == ReasonCode::EchoTrap),
+            "{language}: {a:?}"
+        );
+        assert_eq!(a.decision, Decision::Review, "{language}: {a:?}");
+    }
+}
+
+#[test]
+fn translated_hate_slogans_in_a_print_request_decline() {
+    for (language, text) in [
+        ("sv", "tryck på tröjor: BLOD & ÄRA över bröstet"),
+        ("hu", "a torta tetejére a felirat: BECSÜLETEM NEVE HŰSÉG"),
+    ] {
+        let a = print_request(language, text);
+        assert_eq!(a.decision, Decision::Decline, "{language}: {a:?}");
+    }
+}
+
+#[test]
+fn an_ad_leaning_on_a_stereotype_is_a_complaint() {
+    let a = analyse(&in_language(EventKind::TrendingTopic, "en", "the ad"));
+    assert!(a.complaint.is_empty());
+    let mut e = in_language(EventKind::TrendingTopic, "en", "the new ad");
+    e.sample_posts = vec!["the whole punchline is a tired stereotype".into()];
+    assert!(!analyse(&e).complaint.is_empty());
+}

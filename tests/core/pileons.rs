@@ -86,3 +86,20 @@ fn crowds_naming_a_pile_on_in_other_languages_are_heard() {
     assert!(piled_on(&a), "{:?}", a.reasons);
     assert_eq!(a.decision, Decision::Review);
 }
+
+#[test]
+fn a_joke_that_stopped_being_one_is_a_pile_on_in_other_languages() {
+    for posts in [
+        ["hindi na nakakatawa yan", "sobra na, mga bata lang sila"],
+        [
+            "o menino está sendo zoado na escola",
+            "já não tem mais graça",
+        ],
+    ] {
+        let mut all = PLAYFUL.to_vec();
+        all.extend(posts);
+        let a = dance_trend(&all);
+        assert!(piled_on(&a), "{posts:?}: {:?}", a.reasons);
+        assert_eq!(a.decision, Decision::Review, "{posts:?}");
+    }
+}
