@@ -19,6 +19,9 @@ use super::text::{FastMap, Form, Stream, hash_str, pattern_tokens};
 /// her PhD", "found out *where* his school..."), or from the trace back
 /// to a verb that follows it.
 pub(crate) const REACH_GAP: usize = 4;
+/// Words from "outside" to the possessive of the home ("outside *of*
+/// her flat").
+pub(crate) const AT_GAP: usize = 2;
 /// Words from the possessive to the trace ("her *old* school").
 pub(crate) const TRACE_GAP: usize = 2;
 
@@ -35,6 +38,8 @@ const POSSESSIVE: u8 = 2;
 const TRACE: u8 = 4;
 const NAME: u8 = 8;
 const JOIN: u8 = 16;
+const AT: u8 = 32;
+const DWELLING: u8 = 64;
 
 /// Every listed word and its classes, looked up once per word of a post
 /// with the core's fast hasher: this reading runs over every sample post.
@@ -78,6 +83,8 @@ static CLASSES: LazyLock<Classes> = LazyLock::new(|| {
                 "possessive" => POSSESSIVE,
                 "trace" => TRACE,
                 "name" => NAME,
+                "at" => AT,
+                "dwelling" => DWELLING,
                 _ => 0,
             };
             continue;
@@ -181,6 +188,9 @@ struct Walk {
     pair: Option<usize>,
     name: Option<usize>,
     joined_at: Option<usize>,
+    /// A word of standing at a place ("outside", "vor"), for a crowd at
+    /// a private person's door.
+    at_place: Option<usize>,
 }
 
 impl Walk {
@@ -193,6 +203,7 @@ impl Walk {
             pair: None,
             name: None,
             joined_at: None,
+            at_place: None,
         }
     }
 
@@ -222,6 +233,18 @@ impl Walk {
             }
             self.pair = Some(owner);
         }
+        // "outside her new place", "parked outside their flat".
+        if class & DWELLING != 0
+            && let Some(owner) = self.possessive.filter(|&p| at - p <= TRACE_GAP)
+            && self
+                .at_place
+                .is_some_and(|a| a < owner && owner - a <= AT_GAP)
+        {
+            return true;
+        }
+        if class & AT != 0 {
+            self.at_place = Some(at);
+        }
         if class & POSSESSIVE != 0 {
             self.possessive = Some(at);
         }
@@ -246,12 +269,24 @@ mod tests {
         assert!(count(POSSESSIVE) > 10);
         assert!(count(TRACE) > 20);
         assert!(count(NAME) > 5);
+        assert!(count(AT) > 5);
+        assert!(count(DWELLING) > 10);
         let sections: Vec<_> = WORDS
             .lines()
             .filter(|l| l.starts_with('['))
             .map(str::trim)
             .collect();
-        assert_eq!(sections, ["[reach]", "[possessive]", "[trace]", "[name]"]);
+        assert_eq!(
+            sections,
+            [
+                "[reach]",
+                "[possessive]",
+                "[trace]",
+                "[name]",
+                "[at]",
+                "[dwelling]"
+            ]
+        );
     }
 
     #[test]

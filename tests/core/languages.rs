@@ -252,6 +252,11 @@ fn translated_hate_slogans_in_a_print_request_decline() {
     for (language, text) in [
         ("sv", "tryck på tröjor: BLOD & ÄRA över bröstet"),
         ("hu", "a torta tetejére a felirat: BECSÜLETEM NEVE HŰSÉG"),
+        (
+            "nl",
+            "een taart met als tekst BLOED EN BODEM in zwarte letters",
+        ),
+        ("pl", "koszulki z nadrukiem: DRUŻYNA CZTERNASTU SŁÓW"),
     ] {
         let a = print_request(language, text);
         assert_eq!(a.decision, Decision::Decline, "{language}: {a:?}");
