@@ -13,6 +13,7 @@
 
 use std::sync::LazyLock;
 
+use super::lexicon::sectioned_terms;
 use super::text::{FastMap, Form, Stream, hash_str, pattern_tokens};
 
 /// Words from the verb of reaching to the possessive ("digging *through*
@@ -72,24 +73,17 @@ impl Classes {
 /// there.
 static CLASSES: LazyLock<Classes> = LazyLock::new(|| {
     let mut of: FastMap<&'static str, u8> = FastMap::default();
-    let mut section = 0u8;
-    for line in WORDS.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            section = match name {
-                "reach" => REACH,
-                "possessive" => POSSESSIVE,
-                "trace" => TRACE,
-                "name" => NAME,
-                "at" => AT,
-                "dwelling" => DWELLING,
-                _ => 0,
-            };
-            continue;
-        }
-        *of.entry(line).or_default() |= section;
+    for (section, word) in sectioned_terms(WORDS) {
+        let class = match section {
+            "reach" => REACH,
+            "possessive" => POSSESSIVE,
+            "trace" => TRACE,
+            "name" => NAME,
+            "at" => AT,
+            "dwelling" => DWELLING,
+            _ => 0,
+        };
+        *of.entry(word).or_default() |= class;
     }
     for join in LIST_JOINS {
         *of.entry(join).or_default() |= JOIN;

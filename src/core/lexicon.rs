@@ -258,6 +258,24 @@ fn content_lines(src: &'static str) -> impl Iterator<Item = &'static str> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
+/// The terms of a word list in `[section]`s (`cues/intrusion.txt`,
+/// `cues/payload.txt`), each with the name of the section it sits in
+/// (`""` before the first).
+pub(crate) fn sectioned_terms(
+    src: &'static str,
+) -> impl Iterator<Item = (&'static str, &'static str)> {
+    let mut section = "";
+    content_lines(src).filter_map(move |line| {
+        match line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            Some(name) => {
+                section = name;
+                None
+            }
+            None => Some((section, line)),
+        }
+    })
+}
+
 /// A parse problem in a shipped lexicon file; only tests ever see one,
 /// because the files are compiled in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

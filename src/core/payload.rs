@@ -14,6 +14,8 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use super::lexicon::sectioned_terms;
+
 /// Words after the anchor within which the payload must begin.
 pub(crate) const PAYLOAD_WINDOW: usize = 12;
 /// Words of a request read: more than any order or request needs.
@@ -36,18 +38,10 @@ static ANCHORS: LazyLock<Anchors> = LazyLock::new(|| {
         produce: HashSet::new(),
         carrier: HashSet::new(),
     };
-    let mut section = "";
-    for line in WORDS.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            section = name;
-            continue;
-        }
+    for (section, word) in sectioned_terms(WORDS) {
         match section {
-            "produce" => anchors.produce.insert(line),
-            "carrier" => anchors.carrier.insert(line),
+            "produce" => anchors.produce.insert(word),
+            "carrier" => anchors.carrier.insert(word),
             _ => false,
         };
     }

@@ -38,17 +38,9 @@ fn print_request(language: &str, text: &str) -> Assessment {
     )
 }
 
-#[test]
-fn personalisation_requests_in_other_languages_go_to_people() {
-    for (language, text) in [
-        (
-            "pt",
-            "dá pra personalizar a shirt com o meu nome e o número 10?",
-        ),
-        ("es", "¿puedo personalizar la shirt con mi nombre?"),
-        ("fr", "je voudrais personnaliser le shirt avec mon prénom"),
-        ("it", "posso personalizzare la shirt con il mio nome?"),
-    ] {
+/// Each (language, request) is an echo request that goes to a person.
+fn goes_to_people(requests: &[(&str, &str)]) {
+    for (language, text) in requests {
         let a = print_request(language, text);
         assert!(
             a.reasons.iter().any(|r| r.code == ReasonCode::EchoTrap),
@@ -56,6 +48,19 @@ fn personalisation_requests_in_other_languages_go_to_people() {
         );
         assert_eq!(a.decision, Decision::Review, "{language}: {a:?}");
     }
+}
+
+#[test]
+fn personalisation_requests_in_other_languages_go_to_people() {
+    goes_to_people(&[
+        (
+            "pt",
+            "dá pra personalizar a shirt com o meu nome e o número 10?",
+        ),
+        ("es", "¿puedo personalizar la shirt con mi nombre?"),
+        ("fr", "je voudrais personnaliser le shirt avec mon prénom"),
+        ("it", "posso personalizzare la shirt con il mio nome?"),
+    ]);
 }
 
 #[test]
@@ -160,7 +165,7 @@ fn a_false_friend_of_an_echo_verb_is_no_echo_request() {
 
 #[test]
 fn print_orders_that_give_their_words_in_any_language_go_to_people() {
-    for (language, text) in [
+    goes_to_people(&[
         (
             "es",
             "queremos 14 camisetas moradas con «SE ACABÓ» en el pecho",
@@ -168,14 +173,7 @@ fn print_orders_that_give_their_words_in_any_language_go_to_people() {
         ("pl", "chciałabym zamówić 20 koszulek z napisem KONSTYTUCJA"),
         ("fr", "je voudrais 5 sweats avec « ON EST LÀ » au dos"),
         ("nl", "10 truien met opdruk HUP HOLLAND graag"),
-    ] {
-        let a = print_request(language, text);
-        assert!(
-            a.reasons.iter().any(|r| r.code == ReasonCode::EchoTrap),
-            "{language}: {a:?}"
-        );
-        assert_eq!(a.decision, Decision::Review, "{language}: {a:?}");
-    }
+    ]);
 }
 
 #[test]
@@ -229,7 +227,7 @@ fn a_brand_deleting_its_own_post_is_its_incident() {
 
 #[test]
 fn print_orders_in_nordic_and_central_european_languages_go_to_people() {
-    for (language, text) in [
+    goes_to_people(&[
         (
             "sv",
             "vill ha tryck på 11 tröjor: HEJA GÖTEBORG över bröstet",
@@ -237,14 +235,7 @@ fn print_orders_in_nordic_and_central_european_languages_go_to_people() {
         ("cs", "25 hrnků s potiskem: nápis DÍKY VŠEM"),
         ("hu", "a torta tetejére a felirat: BOLDOG SZÜLINAPOT"),
         ("ro", "un tort, scris mare «LA MULȚI ANI»"),
-    ] {
-        let a = print_request(language, text);
-        assert!(
-            a.reasons.iter().any(|r| r.code == ReasonCode::EchoTrap),
-            "{language}: {a:?}"
-        );
-        assert_eq!(a.decision, Decision::Review, "{language}: {a:?}");
-    }
+    ]);
 }
 
 #[test]
